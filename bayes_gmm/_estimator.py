@@ -1,0 +1,341 @@
+"""BayesianMCMCMixture: the scikit-learn face of the constrained Bayesian mixture."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._init import choose_order_feature, initial_point, kmeans_partition
+from ._model import OBSERVED, build_latent_model, model_coords
+from ._posterior import (
+    COVARIANCE_TYPES,
+    Draws,
+    category_probabilities,
+    covariances_from_sigma,
+    expand_sigma,
+    log_predictive_density,
+)
+from ._sampling import sample_gibbs
+from ._spec import resolve_spec, robust_location_scale
+
+# Category draws are stored in the trace while n_samples * chains * draws stays below this
+# (10 MB as int8); beyond it they would grow without bound, and the Rao-Blackwellised
+# probabilities carry the same information with less noise.
+MAX_STORED_CATEGORY_DRAWS = 10_000_000
+
+
+class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
+    """Bayesian Gaussian mixture with a constrained prior, fitted by exact MCMC.
+
+    The model of the classic PyMC mixture notebook, generalised to several features:
+    Dirichlet weights each kept at or above ``min_weight``, Normal means ordered on one
+    feature so that components cannot switch labels, Uniform standard deviations, and a
+    latent category per point. ``fit`` builds it as a PyMC model and samples it with
+    ``pm.sample`` driven by an exact blocked Gibbs step, so the full posterior costs about
+    a second on a few hundred points.
+
+    Parameters
+    ----------
+    n_components : int, default=3
+        Number of mixture components.
+    covariance_type : {"tied_diag", "tied_spherical", "spherical", "diag"}, default="tied_diag"
+        Which standard deviations exist: ``"tied_spherical"`` one for everything,
+        ``"tied_diag"`` one per feature shared by the components, ``"spherical"`` one per
+        component, ``"diag"`` one per component and feature.
+    weight_concentration : float, default=1.0
+        Concentration of the symmetric Dirichlet prior on the weights.
+    min_weight : "auto" or float, default="auto"
+        Floor on every weight. ``"auto"`` is the seed's 0.1 while ``n_components * 0.1 <=
+        0.5``, else ``0.5 / n_components``. A number must lie in [0, 1 / n_components).
+    mean_prior_loc : float, array-like of shape (n_features,) or None, default=None
+        Mean of the Normal prior on the component means; None: each feature's median.
+    mean_prior_scale : float, array-like of shape (n_features,) or None, default=None
+        Standard deviation of that prior; None: 10 robust spreads (IQR / 1.349) per feature.
+    sd_lower, sd_upper : float or None, default=None
+        Bounds of the Uniform prior on every standard deviation. None: 1e-6 and 10 robust
+        spreads (per feature, or the largest spread for the spherical types). The seed's
+        prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters when a
+        component holds tied values, where the posterior would otherwise be improper.
+    draws : int, default=1000
+        Draws kept per chain.
+    tune : int, default=1000
+        Warm-up iterations per chain, discarded.
+    chains : int, default=2
+        Independent chains.
+    random_state : int, RandomState instance or None, default=None
+        Seeds k-means initialisation and the sampler: the same value gives the same draws.
+    verbose : int, default=0
+        ``>= 1`` shows PyMC's progress bar and log lines.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Posterior mean of the weights.
+    means_ : ndarray of shape (n_components, n_features)
+        Posterior mean of the component means, ordered on ``order_feature_``.
+    covariances_ : ndarray
+        Posterior mean of the variances in scikit-learn's layout: (n_components,) for
+        ``spherical``, (n_components, n_features) for ``diag``, and the shared
+        (n_features, n_features) diagonal matrix for the tied types.
+    labels_ : ndarray of shape (n_samples,)
+        Modal posterior component of each training point, equal to ``predict(X)``.
+    order_feature_ : int
+        Feature on which the component means are ordered: the best separated one.
+    min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_
+        The prior values used, with data-dependent defaults resolved.
+    sample_trace_ : arviz.InferenceData
+        ``posterior`` (``weights``, ``means``, ``sigma`` and, while
+        n_samples * chains * draws <= 10 million, ``category``), ``sample_stats`` and
+        ``observed_data``.
+    model_ : pymc.Model
+        The latent PyMC model that was sampled. Not pickled; rebuilt on first access.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : Maximum-likelihood fit by EM.
+    sklearn.mixture.BayesianGaussianMixture : Variational Bayesian fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(-5, 1, 100), rng.normal(5, 1, 100)])[:, None]
+    >>> est = BayesianMCMCMixture(n_components=2, draws=200, tune=200, random_state=0).fit(X)
+    >>> est.means_.round(0).ravel().tolist()
+    [-5.0, 5.0]
+    >>> est.predict([[-4.0], [6.0]]).tolist()
+    [0, 1]
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "weight_concentration": [Interval(Real, 0, None, closed="neither")],
+        "min_weight": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
+        "mean_prior_loc": [None, Real, "array-like"],
+        "mean_prior_scale": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
+        "sd_lower": [None, Interval(Real, 0, None, closed="left")],
+        "sd_upper": [None, Interval(Real, 0, None, closed="neither")],
+        "draws": [Interval(Integral, 1, None, closed="left")],
+        "tune": [Interval(Integral, 0, None, closed="left")],
+        "chains": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=3,
+        *,
+        covariance_type="tied_diag",
+        weight_concentration=1.0,
+        min_weight="auto",
+        mean_prior_loc=None,
+        mean_prior_scale=None,
+        sd_lower=None,
+        sd_upper=None,
+        draws=1000,
+        tune=1000,
+        chains=2,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.weight_concentration = weight_concentration
+        self.min_weight = min_weight
+        self.mean_prior_loc = mean_prior_loc
+        self.mean_prior_scale = mean_prior_scale
+        self.sd_lower = sd_lower
+        self.sd_upper = sd_upper
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Sample the posterior of the mixture given ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BayesianMCMCMixture
+            The fitted estimator. A fit that fails leaves an earlier fit untouched.
+        """
+        self._validate_params()
+        # Everything is fitted on a shallow copy and committed in one assignment, so an
+        # error or an interrupt anywhere below leaves an earlier fit exactly as it was.
+        staging = copy.copy(self)
+        staging._fit(X)
+        self.__dict__ = staging.__dict__
+        return self
+
+    def _fit(self, X):
+        X = validate_data(self, X, dtype=np.float64)
+        n_samples, n_features = X.shape
+        if n_samples < max(2, self.n_components):
+            raise ValueError(
+                f"n_samples={n_samples} should be >= max(2, n_components) with "
+                f"n_components={self.n_components}: a mixture needs at least two points "
+                "and one point per component."
+            )
+        rng = check_random_state(self.random_state)
+        kmeans_seed, sampler_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        median, spread = robust_location_scale(X)
+        labels, centers = kmeans_partition((X - median) / spread, self.n_components, kmeans_seed)
+        order_feature = choose_order_feature((X - median) / spread, labels, centers)
+        spec = resolve_spec(self.get_params(), median, spread, order_feature)
+
+        feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
+        coords = model_coords(self.n_components, feature_names, n_samples)
+        model = build_latent_model(X, spec, coords)
+        trace = sample_gibbs(
+            model,
+            X,
+            spec,
+            initial_point(X, spec, labels, median + spread * centers),
+            median,
+            spread,
+            keep_categories=n_samples * self.chains * self.draws <= MAX_STORED_CATEGORY_DRAWS,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            random_seed=int(sampler_seed),
+            verbose=self.verbose,
+        )
+
+        posterior = trace.posterior
+        self._spec = spec
+        self._model = model
+        self.sample_trace_ = trace
+        self.order_feature_ = spec.order_feature
+        self.min_weight_ = spec.min_weight
+        self.mean_prior_loc_ = spec.mean_prior_loc
+        self.mean_prior_scale_ = spec.mean_prior_scale
+        self.sd_lower_ = spec.sd_lower
+        self.sd_upper_ = spec.sd_upper
+        self.weights_ = posterior["weights"].mean(("chain", "draw")).to_numpy()
+        self.means_ = posterior["means"].mean(("chain", "draw")).to_numpy()
+        self.covariances_ = covariances_from_sigma(
+            (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy(),
+            spec.covariance_type,
+            self.n_components,
+            n_features,
+        )
+        self.labels_ = self._predict_proba(X).argmax(axis=1)
+
+    @property
+    def model_(self):
+        """The latent PyMC model of the fit, rebuilt from the trace after unpickling."""
+        check_is_fitted(self)
+        if getattr(self, "_model", None) is None:
+            observed = self.sample_trace_.observed_data[OBSERVED]
+            coords = model_coords(
+                self.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]
+            )
+            self._model = build_latent_model(observed.to_numpy(), self._spec, coords)
+        return self._model
+
+    def __getstate__(self):
+        # A PyMC model holds compiled functions; it is cheap to rebuild from the trace.
+        state = super().__getstate__()
+        state.pop("_model", None)
+        return state
+
+    def _posterior_draws(self):
+        posterior = self.sample_trace_.posterior
+        k, d = self.means_.shape
+        return Draws(
+            weights=posterior["weights"].to_numpy().reshape(-1, k),
+            means=posterior["means"].to_numpy().reshape(-1, k, d),
+            sigma_kd=expand_sigma(
+                posterior["sigma"].to_numpy().reshape(-1, *self._spec.sigma_shape),
+                self.covariance_type,
+                k,
+                d,
+            ),
+        )
+
+    def _predict_proba(self, X):
+        return category_probabilities(X, self._posterior_draws())
+
+    def _check_fitted_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each point.
+
+        The mean over all posterior draws of P(z = c | x, theta_draw): on the training
+        data, the posterior category frequencies, with Monte Carlo noise averaged out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        return self._predict_proba(self._check_fitted_data(X))
+
+    def predict(self, X):
+        """Modal posterior component of each point: the argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def score_samples(self, X):
+        """Log posterior predictive density of each point.
+
+        log of the mean over draws of sum_c w_c Normal(x | mu_c, sigma_c), computed with
+        log-sum-exp.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+        """
+        return log_predictive_density(self._check_fitted_data(X), self._posterior_draws())
+
+    def score(self, X, y=None):
+        """Mean log posterior predictive density of ``X``; higher is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(self.score_samples(X).mean())

@@ -1,0 +1,75 @@
+"""Samplers of the constrained mixture, each returning InferenceData in one layout.
+
+Every sampler's posterior holds ``weights`` (component), ``means`` (component, feature),
+``sigma`` (the covariance type's dims) and, when small enough, ``category`` (sample).
+"""
+
+import contextlib
+import logging
+
+import numpy as np
+import pymc as pm
+
+from .gibbs import GibbsMixtureStep
+
+__all__ = ["GibbsMixtureStep", "pymc_sample_kwargs", "sample_gibbs"]
+
+PARAMETER_NAMES = ("weights", "means", "sigma")
+
+
+def pymc_sample_kwargs(*, draws, tune, chains, random_seed, verbose, var_names):
+    """The keyword arguments of ``pm.sample`` for the sampler settings of the estimator.
+
+    Chains run one after the other: at the sizes the Gibbs sweep meets in a typical fit,
+    starting worker processes costs more than the sampling itself. Convergence checks are
+    left to the estimator, which reports them in its own terms.
+    """
+    return {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": 1,
+        "random_seed": random_seed,
+        "progressbar": verbose >= 1,
+        "var_names": list(var_names),
+        "compute_convergence_checks": False,
+        "return_inferencedata": True,
+    }
+
+
+@contextlib.contextmanager
+def _quiet_pymc(verbose):
+    """Silence PyMC's informational log lines unless the user asked for output."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if verbose < 1:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def sample_gibbs(model, X, spec, initvals, center, spread, *, keep_categories, **settings):
+    """Run ``pm.sample`` with the exact Gibbs step on the latent ``model``.
+
+    ``settings`` are the sampler settings of :func:`pymc_sample_kwargs`. Raises
+    ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a truncated trace then,
+    and a fit must never be built from one.
+    """
+    var_names = [*PARAMETER_NAMES, "category"] if keep_categories else list(PARAMETER_NAMES)
+    kwargs = pymc_sample_kwargs(var_names=var_names, **settings)
+    with model, _quiet_pymc(settings["verbose"]):
+        step = GibbsMixtureStep(X=X, spec=spec, center=center, spread=spread)
+        idata = pm.sample(step=step, initvals=initvals, **kwargs)
+    n_chains, n_draws = idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]
+    if (n_chains, n_draws) != (settings["chains"], settings["draws"]):
+        raise KeyboardInterrupt(
+            f"sampling stopped after {n_draws} of {settings['draws']} draws in "
+            f"{n_chains} of {settings['chains']} chains; nothing was fitted"
+        )
+    if keep_categories:
+        idata.posterior["category"] = idata.posterior["category"].astype(
+            np.min_scalar_type(spec.n_components - 1)
+        )
+    return idata

@@ -1,0 +1,220 @@
+"""Exact blocked Gibbs sampling of the latent mixture, as a PyMC step method.
+
+One sweep draws every block from its exact full conditional: categories, then weights,
+means and standard deviations. The update functions are pure (a generator and arrays in,
+arrays out) so tests can check each conditional without running a chain; the step class
+only moves values between PyMC's point dict and them.
+
+The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
+any units meets the same floating-point ranges; the step converts on the way in and out.
+"""
+
+import itertools
+
+import numpy as np
+import pymc as pm
+from pymc.step_methods.compound import BlockedStep, StepMethodState
+from pymc.util import get_random_generator
+
+from .._posterior import expand_sigma, log_joint, pool_over_tied, sigma_unit
+from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
+
+# Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
+_WEIGHT_PROPOSALS = 4
+
+
+def sample_categories(rng, log_joint_nk):
+    """Draw z_i from P(z_i = c) proportional to exp(log_joint_nk[i, c])."""
+    shifted = np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(shifted, axis=1)
+    u = rng.random(log_joint_nk.shape[0]) * cumulative[:, -1]
+    category = (cumulative < u[:, None]).sum(axis=1)
+    return np.minimum(category, log_joint_nk.shape[1] - 1)
+
+
+def sufficient_statistics(Z, category, n_components):
+    """Counts (k,) and per-feature sums (k, d) of the points in each component."""
+    counts = np.bincount(category, minlength=n_components)
+    sums = np.stack(
+        [np.bincount(category, weights=column, minlength=n_components) for column in Z.T],
+        axis=1,
+    )
+    return counts, sums
+
+
+def squared_residuals(Z, category, means):
+    """Sum over each component's points of (z_ij - mu_cj)^2, shape (k, d)."""
+    resid_sq = (Z - means[category]) ** 2
+    k = means.shape[0]
+    return np.stack(
+        [np.bincount(category, weights=column, minlength=k) for column in resid_sq.T], axis=1
+    )
+
+
+def sample_weights(rng, counts, concentration, min_weight, current):
+    """Draw w | z ~ Dirichlet(concentration + counts) restricted to min(w) >= min_weight.
+
+    A few joint proposals first: the first that satisfies the restriction is an exact
+    independent draw. If none does (a nearly empty component), each pair (c, c') of a
+    random pairing gets its exact conditional: with s = w_c + w_c' fixed,
+    w_c / s ~ Beta(concentration + N_c, concentration + N_c') on [m / s, 1 - m / s].
+    Both kernels leave the target invariant and the choice between them does not depend
+    on the state, so the mixture does too. Returns the weights and whether the joint draw
+    was used.
+    """
+    k = counts.shape[0]
+    if k == 1:
+        return np.ones(1), True
+    alpha = concentration + counts
+    proposals = rng.dirichlet(alpha, size=_WEIGHT_PROPOSALS)
+    valid = proposals.min(axis=1) >= min_weight
+    if valid.any():
+        return proposals[np.argmax(valid)], True
+    weights = current.copy()
+    order = rng.permutation(k)
+    for c, other in itertools.pairwise(order):
+        total = weights[c] + weights[other]
+        share = truncated_beta(
+            rng, alpha[c], alpha[other], min_weight / total, 1 - min_weight / total
+        )
+        weights[c] = total * share
+        weights[other] = total - weights[c]
+    return weights, False
+
+
+def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, order_feature):
+    """Draw mu | z, sigma: conjugate Normal per component and feature.
+
+    On the ordering feature each mean is truncated between its neighbours. The even
+    components are conditionally independent given the odd ones (each touches only its
+    neighbours), so the feature is updated in two vectorised blocks.
+    """
+    precision = 1 / prior_scale**2 + counts[:, None] / sigma_kd**2
+    post_mean = (prior_loc / prior_scale**2 + sums / sigma_kd**2) / precision
+    post_sd = 1 / np.sqrt(precision)
+    means = post_mean + post_sd * rng.standard_normal(post_mean.shape)
+
+    a = order_feature
+    ordered = np.concatenate([[-np.inf], current[:, a], [np.inf]])
+    for parity in (0, 1):
+        idx = np.arange(parity, means.shape[0], 2)
+        ordered[idx + 1] = truncated_normal(
+            rng, post_mean[idx, a], post_sd[idx, a], ordered[idx], ordered[idx + 2]
+        )
+    means[:, a] = ordered[1:-1]
+    return means
+
+
+def sigma_log_density(log_sigma, n_terms, sum_sq):
+    """Log conditional density of log sigma under a flat prior on sigma, up to a constant."""
+    return (1 - n_terms) * log_sigma - 0.5 * sum_sq * np.exp(-2 * log_sigma)
+
+
+def sample_sigma(rng, resid_sq_kd, counts, covariance_type, lower, upper, current):
+    """Draw sigma | z, mu under Uniform(lower, upper) priors, pooled over what is tied.
+
+    With r squared residuals summing to SS, the precision tau = sigma^-2 is
+    Gamma((r - 1) / 2, SS / 2) restricted to [upper^-2, lower^-2], drawn by inverse CDF.
+    With r <= 1 (a component holding at most one point) that shape is not positive and
+    an exact slice-sampling update on log sigma takes its place.
+    """
+    n_terms = pool_over_tied(np.broadcast_to(counts[:, None], resid_sq_kd.shape), covariance_type)
+    sum_sq = np.maximum(pool_over_tied(resid_sq_kd, covariance_type), np.finfo(float).tiny)
+    with np.errstate(divide="ignore"):
+        tau_lower, tau_upper = upper**-2.0, lower**-2.0
+    regular = n_terms >= 2
+    tau = truncated_gamma(
+        rng, np.where(regular, (n_terms - 1) / 2, 1.0), sum_sq / 2, tau_lower, tau_upper
+    )
+    sigma = np.where(regular, tau**-0.5, current).reshape(-1)
+    for i in np.flatnonzero(~regular):
+        r, ss = n_terms.flat[i], sum_sq.flat[i]
+        sigma[i] = np.exp(
+            slice_sample(
+                rng,
+                lambda s, r=r, ss=ss: sigma_log_density(s, r, ss),
+                np.log(current.flat[i]),
+                width=1.0,
+                lower=np.log(lower.flat[i]) if lower.flat[i] > 0 else -np.inf,
+                upper=np.log(upper.flat[i]),
+            )
+        )
+    return np.clip(sigma.reshape(n_terms.shape), lower, upper)
+
+
+class GibbsMixtureStep(BlockedStep):
+    """One exact Gibbs sweep over categories, weights, means and sigma of the latent model.
+
+    Parameters
+    ----------
+    vars : ignored
+        The step always owns the model's ``weights``, ``means``, ``sigma`` and
+        ``category``; the argument exists for PyMC's step-method protocol.
+    X : ndarray of shape (n_samples, n_features)
+        The observed data, in its own units.
+    spec : MixtureSpec
+        The resolved model.
+    center, spread : ndarray of shape (n_features,)
+        Location and scale the sweep standardises by.
+    """
+
+    name = "gibbs_mixture"
+    stats_dtypes_shapes = {"weights_joint_draw": (bool, [])}
+    _state_class = StepMethodState
+    _VAR_NAMES = ("weights", "means", "sigma", "category")
+
+    def __init__(self, vars=None, *, X, spec, center, spread, model=None, rng=None, blocked=True):
+        model = pm.modelcontext(model)
+        self.vars = [model.rvs_to_values[model[name]] for name in self._VAR_NAMES]
+        self.rng = get_random_generator(rng)
+        self.spec = spec
+        self._center = center
+        self._spread = spread
+        self._sigma_scale = np.broadcast_to(
+            sigma_unit(spread, spec.covariance_type), spec.sigma_shape
+        )
+        self._Z = (X - center) / spread
+        self._prior_loc = (spec.mean_prior_loc - center) / spread
+        self._prior_scale = spec.mean_prior_scale / spread
+        self._lower = np.broadcast_to(spec.sd_lower, spec.sigma_shape) / self._sigma_scale
+        self._upper = np.broadcast_to(spec.sd_upper, spec.sigma_shape) / self._sigma_scale
+
+    def step(self, point):
+        spec, rng = self.spec, self.rng
+        k, d = spec.n_components, spec.n_features
+        means = (point["means"] - self._center) / self._spread
+        sigma = np.asarray(point["sigma"] / self._sigma_scale, dtype=float)
+        sigma_kd = expand_sigma(sigma, spec.covariance_type, k, d)
+
+        category = sample_categories(
+            rng, log_joint(self._Z, point["weights"][None], means[None], sigma_kd[None])[0]
+        )
+        counts, sums = sufficient_statistics(self._Z, category, k)
+        weights, joint_draw = sample_weights(
+            rng, counts, spec.weight_concentration, spec.min_weight, point["weights"]
+        )
+        means = sample_means(
+            rng,
+            counts,
+            sums,
+            sigma_kd,
+            self._prior_loc,
+            self._prior_scale,
+            means,
+            spec.order_feature,
+        )
+        sigma = sample_sigma(
+            rng,
+            squared_residuals(self._Z, category, means),
+            counts,
+            spec.covariance_type,
+            self._lower,
+            self._upper,
+            sigma,
+        )
+        new_point = dict(point)
+        new_point["weights"] = weights
+        new_point["means"] = self._center + self._spread * means
+        new_point["sigma"] = sigma * self._sigma_scale
+        new_point["category"] = category.astype(point["category"].dtype)
+        return new_point, [{"weights_joint_draw": joint_draw}]

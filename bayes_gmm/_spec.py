@@ -1,0 +1,142 @@
+"""The model specification: every prior value resolved against the data.
+
+A :class:`MixtureSpec` is all the model layer and the samplers need; the estimator builds
+it once per fit from its parameters and the training data.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._posterior import sigma_shape, sigma_unit
+
+# The seed notebook's floor on every weight.
+SEED_MIN_WEIGHT = 0.1
+# Data-scaled defaults, as multiples of a feature's robust spread: loose enough never to
+# bind on data of any units, and immune to outliers because the spread is robust.
+MEAN_PRIOR_SCALE_FACTOR = 10.0
+SD_UPPER_FACTOR = 10.0
+# A floor far below any resolvable spread. It keeps the posterior proper when a component
+# holds only tied values, where sd -> 0 would otherwise be an absorbing, improper mode.
+SD_LOWER_FACTOR = 1e-6
+# IQR / this is the standard deviation of Normal data.
+_IQR_TO_SD = 1.349
+
+
+@dataclass(frozen=True, eq=False)
+class MixtureSpec:
+    """The constrained mixture, in the units of the data.
+
+    ``sd_lower`` and ``sd_upper`` have shape () for the spherical covariance types and
+    (d,) for the diagonal ones; both broadcast to :func:`~bayes_gmm._posterior.sigma_shape`.
+    """
+
+    n_components: int
+    covariance_type: str
+    weight_concentration: float
+    min_weight: float
+    mean_prior_loc: np.ndarray
+    mean_prior_scale: np.ndarray
+    sd_lower: np.ndarray
+    sd_upper: np.ndarray
+    order_feature: int
+
+    @property
+    def n_features(self):
+        return self.mean_prior_loc.shape[0]
+
+    @property
+    def sigma_shape(self):
+        return sigma_shape(self.covariance_type, self.n_components, self.n_features)
+
+
+def robust_location_scale(X):
+    """Median and robust spread of each feature.
+
+    The spread is IQR / 1.349 (the sd for Normal data), or the standard deviation where
+    the IQR is 0 because of ties. One outlier at 1e12 moves neither.
+    """
+    q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    spread = (q75 - q25) / _IQR_TO_SD
+    spread = np.where(spread > 0, spread, X.std(axis=0))
+    constant = np.flatnonzero(spread == 0)
+    if constant.size:
+        raise ValueError(
+            f"X has zero variance in feature(s) {constant.tolist()}: the posterior of a "
+            "Gaussian mixture's standard deviation is improper on a constant feature. "
+            "Drop the feature before fitting."
+        )
+    return median, spread
+
+
+def resolve_min_weight(min_weight, n_components):
+    """``"auto"``: the seed's 0.1 while it leaves half the mass free, smaller otherwise."""
+    if min_weight == "auto":
+        return min(SEED_MIN_WEIGHT, 0.5 / n_components)
+    if min_weight * n_components >= 1:
+        raise ValueError(
+            f"min_weight={min_weight!r} must be smaller than 1 / n_components = "
+            f"1/{n_components}: no weights of n_components={n_components} summing to 1 "
+            "can all reach it."
+        )
+    return float(min_weight)
+
+
+def _feature_vector(value, name, default, n_features, positive):
+    if value is None:
+        return np.asarray(default, dtype=float)
+    try:
+        vector = np.broadcast_to(np.asarray(value, dtype=float), (n_features,)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name}={value!r} must be a number or an array of length n_features={n_features}."
+        ) from None
+    if not np.all(np.isfinite(vector)) or (positive and np.any(vector <= 0)):
+        kind = "positive finite" if positive else "finite"
+        raise ValueError(f"{name}={value!r} must be {kind}.")
+    return vector
+
+
+def resolve_spec(params, median, spread, order_feature):
+    """Resolve the estimator's prior parameters against the data.
+
+    ``params`` is the estimator's ``get_params()``; ``None`` priors become data-scaled
+    defaults built from the per-feature ``median`` and ``spread`` of
+    :func:`robust_location_scale`.
+    """
+    k = params["n_components"]
+    covariance_type = params["covariance_type"]
+    n_features = median.shape[0]
+    unit = sigma_unit(spread, covariance_type)
+    sd_upper = _sd_bound(params["sd_upper"], "sd_upper", SD_UPPER_FACTOR * unit)
+    sd_lower = _sd_bound(params["sd_lower"], "sd_lower", SD_LOWER_FACTOR * unit)
+    if np.any(sd_lower >= sd_upper):
+        raise ValueError(
+            f"sd_lower={params['sd_lower']!r} must be smaller than sd_upper="
+            f"{params['sd_upper']!r} (resolved: {sd_lower} and {sd_upper})."
+        )
+    return MixtureSpec(
+        n_components=k,
+        covariance_type=covariance_type,
+        weight_concentration=float(params["weight_concentration"]),
+        min_weight=resolve_min_weight(params["min_weight"], k),
+        mean_prior_loc=_feature_vector(
+            params["mean_prior_loc"], "mean_prior_loc", median, n_features, positive=False
+        ),
+        mean_prior_scale=_feature_vector(
+            params["mean_prior_scale"],
+            "mean_prior_scale",
+            MEAN_PRIOR_SCALE_FACTOR * spread,
+            n_features,
+            positive=True,
+        ),
+        sd_lower=sd_lower,
+        sd_upper=sd_upper,
+        order_feature=int(order_feature),
+    )
+
+
+def _sd_bound(value, name, default):
+    if value is None:
+        return np.asarray(default, dtype=float)
+    return np.full(np.shape(default), float(value))

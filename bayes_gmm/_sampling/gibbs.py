@@ -55,31 +55,36 @@ def sample_weights(rng, counts, concentration, min_weight, current):
     """Draw w | z ~ Dirichlet(concentration + counts) restricted to min(w) >= min_weight.
 
     A few joint proposals first: the first that satisfies the restriction is an exact
-    independent draw. If none does (a nearly empty component), each pair (c, c') of a
-    random pairing gets its exact conditional: with s = w_c + w_c' fixed,
-    w_c / s ~ Beta(concentration + N_c, concentration + N_c') on [m / s, 1 - m / s].
-    Both kernels leave the target invariant and the choice between them does not depend
-    on the state, so the mixture does too. Returns the weights and whether the joint draw
-    was used.
+    independent draw. If none does (a nearly empty component), :func:`pairwise_weights`
+    updates the current weights instead. Both kernels leave the target invariant and the
+    choice between them does not depend on the state, so their mixture does too. Returns
+    the weights and whether the joint draw was used.
     """
-    k = counts.shape[0]
-    if k == 1:
+    if counts.shape[0] == 1:
         return np.ones(1), True
     alpha = concentration + counts
     proposals = rng.dirichlet(alpha, size=_WEIGHT_PROPOSALS)
     valid = proposals.min(axis=1) >= min_weight
     if valid.any():
         return proposals[np.argmax(valid)], True
+    return pairwise_weights(rng, alpha, min_weight, current), False
+
+
+def pairwise_weights(rng, alpha, min_weight, current):
+    """Exact conditional updates of the weights, two at a time, in a random pairing.
+
+    With s = w_c + w_c' fixed, w_c / s ~ Beta(alpha_c, alpha_c') on [m / s, 1 - m / s]:
+    exact however empty a component is, where rejection would almost never accept.
+    """
     weights = current.copy()
-    order = rng.permutation(k)
-    for c, other in itertools.pairwise(order):
+    for c, other in itertools.pairwise(rng.permutation(alpha.shape[0])):
         total = weights[c] + weights[other]
         share = truncated_beta(
             rng, alpha[c], alpha[other], min_weight / total, 1 - min_weight / total
         )
         weights[c] = total * share
         weights[other] = total - weights[c]
-    return weights, False
+    return weights
 
 
 def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, order_feature):
@@ -123,8 +128,13 @@ def sample_sigma(rng, resid_sq_kd, counts, covariance_type, lower, upper, curren
     with np.errstate(divide="ignore"):
         tau_lower, tau_upper = upper**-2.0, lower**-2.0
     regular = n_terms >= 2
+    # Placeholder parameters where the slice update takes over, so nothing overflows.
     tau = truncated_gamma(
-        rng, np.where(regular, (n_terms - 1) / 2, 1.0), sum_sq / 2, tau_lower, tau_upper
+        rng,
+        np.where(regular, (n_terms - 1) / 2, 1.0),
+        np.where(regular, sum_sq / 2, 1.0),
+        tau_lower,
+        tau_upper,
     )
     sigma = np.where(regular, tau**-0.5, current).reshape(-1)
     for i in np.flatnonzero(~regular):

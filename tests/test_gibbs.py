@@ -1,0 +1,198 @@
+"""Each exact conditional update of the Gibbs sweep, checked without running PyMC."""
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from bayes_gmm._sampling.gibbs import (
+    pairwise_weights,
+    sample_categories,
+    sample_means,
+    sample_sigma,
+    sample_weights,
+    sigma_log_density,
+    squared_residuals,
+    sufficient_statistics,
+)
+
+P_MIN = 1e-3  # deterministic tests (fixed seeds); a correct sampler fails one with p = 1e-3
+
+
+def _restricted_dirichlet(rng, alpha, min_weight, size):
+    """Reference by plain rejection: exact, and affordable where acceptance is high."""
+    draws = rng.dirichlet(alpha, size=50 * size)
+    return draws[draws.min(axis=1) >= min_weight][:size]
+
+
+def test_sample_categories_frequencies_match_probabilities():
+    rng = np.random.default_rng(0)
+    probabilities = np.array([[0.2, 0.5, 0.3], [0.98, 0.01, 0.01], [1 / 3, 1 / 3, 1 / 3]])
+    # Log joints far from 0, as real ones are, must not matter.
+    log_joint = np.log(probabilities) - 1e4
+    n_rep = 20_000
+    draws = np.stack([sample_categories(rng, log_joint) for _ in range(n_rep)])
+    for i, p in enumerate(probabilities):
+        observed = np.bincount(draws[:, i], minlength=3)
+        assert stats.chisquare(observed, n_rep * p).pvalue > P_MIN
+
+
+def test_sufficient_statistics_and_residuals():
+    Z = np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]])
+    category = np.array([0, 2, 0])
+    counts, sums = sufficient_statistics(Z, category, 3)
+    np.testing.assert_array_equal(counts, [2, 0, 1])
+    np.testing.assert_array_equal(sums, [[5.0, 50.0], [0.0, 0.0], [2.0, 20.0]])
+    means = np.array([[2.0, 20.0], [0.0, 0.0], [1.0, 10.0]])
+    np.testing.assert_array_equal(
+        squared_residuals(Z, category, means), [[5.0, 500.0], [0.0, 0.0], [1.0, 100.0]]
+    )
+
+
+def test_joint_weight_draws_follow_the_restricted_dirichlet():
+    rng = np.random.default_rng(1)
+    # Balanced enough that one of four joint proposals is valid but for ~1e-10 of sweeps.
+    counts, concentration, min_weight = np.array([30, 50, 90]), 1.0, 0.1
+    draws, used_joint = zip(
+        *(sample_weights(rng, counts, concentration, min_weight, None) for _ in range(5000)),
+        strict=True,
+    )
+    assert all(used_joint)
+    draws = np.array(draws)
+    assert draws.min() >= min_weight
+    reference = _restricted_dirichlet(rng, concentration + counts, min_weight, 5000)
+    for c in range(3):
+        assert stats.ks_2samp(draws[:, c], reference[:, c]).pvalue > P_MIN
+
+
+def test_pairwise_weight_chain_targets_the_restricted_dirichlet():
+    rng = np.random.default_rng(2)
+    alpha, min_weight = np.array([2.0, 3.0, 4.0]), 0.15
+    weights, chain = np.array([0.3, 0.3, 0.4]), []
+    for _ in range(40_000):
+        weights = pairwise_weights(rng, alpha, min_weight, weights)
+        chain.append(weights)
+    chain = np.array(chain)[::10]  # thinned towards independence for the KS test
+    np.testing.assert_allclose(chain.sum(axis=1), 1.0)
+    assert chain.min() >= min_weight - 1e-12
+    reference = _restricted_dirichlet(rng, alpha, min_weight, 4000)
+    for c in range(3):
+        assert stats.ks_2samp(chain[:, c], reference[:, c]).pvalue > P_MIN
+
+
+def test_nearly_empty_component_falls_back_to_exact_pairwise_update():
+    rng = np.random.default_rng(3)
+    counts = np.array([0, 400, 400])  # Dirichlet(1, 401, 401) never gives w_0 >= 0.1
+    weights, used_joint = sample_weights(rng, counts, 1.0, 0.1, np.array([0.2, 0.4, 0.4]))
+    assert not used_joint
+    assert weights.min() >= 0.1 - 1e-12
+    np.testing.assert_allclose(weights.sum(), 1.0)
+    # The marginal of w_0 is Beta(1, 802) restricted to [0.1, 1): P(w_0 - 0.1 > t) is
+    # ((0.9 - t) / 0.9)^802 to within the ~1e-70 mass the other floors remove.
+    chain = []
+    for _ in range(4000):
+        weights, _ = sample_weights(rng, counts, 1.0, 0.1, weights)
+        chain.append(weights[0])
+    chain = np.array(chain)[::4]
+    assert stats.kstest(chain, lambda w: -np.expm1(802 * np.log1p(-(w - 0.1) / 0.9))).pvalue > (
+        P_MIN
+    )
+
+
+def test_single_component_weight_is_one():
+    weights, used_joint = sample_weights(np.random.default_rng(0), np.array([7]), 1.0, 0.1, None)
+    np.testing.assert_array_equal(weights, [1.0])
+    assert used_joint
+
+
+def test_means_unconstrained_feature_is_the_conjugate_normal():
+    rng = np.random.default_rng(4)
+    counts = np.array([10, 20])
+    sums = np.array([[5.0, -10.0], [40.0, 60.0]])
+    sigma_kd = np.array([[1.0, 2.0], [0.5, 2.0]])
+    loc, scale = np.array([0.0, 1.0]), np.array([3.0, 3.0])
+    current = np.array([[0.0, 0.0], [2.0, 0.0]])
+    draws = np.stack(
+        [
+            sample_means(rng, counts, sums, sigma_kd, loc, scale, current, order_feature=0)
+            for _ in range(20_000)
+        ]
+    )
+    # Feature 1 is not the ordering feature: plain conjugate Normal per component.
+    precision = 1 / scale[1] ** 2 + counts / sigma_kd[:, 1] ** 2
+    mean = (loc[1] / scale[1] ** 2 + sums[:, 1] / sigma_kd[:, 1] ** 2) / precision
+    for c in range(2):
+        reference = stats.norm(mean[c], precision[c] ** -0.5)
+        assert stats.kstest(draws[:, c, 1], reference.cdf).pvalue > P_MIN
+
+
+def test_means_on_ordering_feature_are_truncated_between_neighbours():
+    rng = np.random.default_rng(5)
+    counts = np.array([10, 10, 10])
+    sigma_kd = np.ones((3, 1))
+    loc, scale = np.zeros(1), np.full(1, 10.0)
+    # Component 0's data sit at 1.0, beyond its neighbour at 0.5: the truncation binds.
+    sums = np.array([[10.0], [5.0], [30.0]])
+    current = np.array([[0.0], [0.5], [3.0]])
+    draws = np.stack(
+        [
+            sample_means(rng, counts, sums, sigma_kd, loc, scale, current, order_feature=0)
+            for _ in range(20_000)
+        ]
+    )
+    assert np.all(np.diff(draws[:, :, 0], axis=1) > 0)
+    # Components 0 and 2 are drawn first, given the current mean of component 1.
+    precision = 1 / scale**2 + counts / 1.0
+    mean = (sums[:, 0] / 1.0) / precision
+    sd = precision**-0.5
+    lower = [-np.inf, None, 0.5]
+    upper = [0.5, None, np.inf]
+    for c in (0, 2):
+        reference = stats.truncnorm(
+            (lower[c] - mean[c]) / sd[c], (upper[c] - mean[c]) / sd[c], mean[c], sd[c]
+        )
+        assert stats.kstest(draws[:, c, 0], reference.cdf).pvalue > P_MIN
+
+
+def _sigma_draws(rng, resid_sq, counts, covariance_type, lower, upper, current, n_draws):
+    return np.stack(
+        [
+            sample_sigma(rng, resid_sq, counts, covariance_type, lower, upper, current)
+            for _ in range(n_draws)
+        ]
+    )
+
+
+def test_sigma_is_the_truncated_gamma_on_the_precision():
+    rng = np.random.default_rng(6)
+    counts = np.array([30, 20])
+    resid_sq = np.array([[25.0, 100.0], [15.0, 300.0]])
+    lower, upper = np.array([0.0, 2.5]), np.array([20.0, 2.9])
+    current = np.array([1.0, 2.7])
+    draws = _sigma_draws(rng, resid_sq, counts, "tied_diag", lower, upper, current, 20_000)
+    for j in range(2):
+        # tau = sigma^-2 ~ Gamma((r - 1) / 2, SS / 2) on [upper^-2, lower^-2].
+        r, ss = counts.sum(), resid_sq[:, j].sum()
+        gamma = stats.gamma((r - 1) / 2, scale=2 / ss)
+        with np.errstate(divide="ignore"):
+            s_lo, s_hi = gamma.sf(upper[j] ** -2.0), gamma.sf(lower[j] ** -2.0)
+        cdf = lambda s, g=gamma, lo=s_lo, hi=s_hi: (g.sf(s**-2.0) - hi) / (lo - hi)  # noqa: E731
+        assert np.all((draws[:, j] >= lower[j]) & (draws[:, j] <= upper[j]))
+        assert stats.kstest(draws[:, j], cdf).pvalue > P_MIN
+
+
+@pytest.mark.parametrize(("n_points", "ss"), [(0, 0.0), (1, 0.5)])
+def test_sigma_of_a_component_with_at_most_one_point_uses_exact_slice_updates(n_points, ss):
+    rng = np.random.default_rng(7)
+    counts = np.array([n_points, 50])
+    resid_sq = np.array([[ss], [40.0]])
+    lower, upper = np.zeros(2), np.full(2, 3.0)
+    sigma, chain = np.array([1.0, 1.0]), []
+    for _ in range(20_000):
+        sigma = sample_sigma(rng, resid_sq, counts, "spherical", lower, upper, sigma)
+        chain.append(sigma[0])
+    chain = np.array(chain)[::5]
+    # Density of sigma: exp(sigma_log_density(log sigma)) / sigma on (0, 3).
+    density = lambda s: np.exp(sigma_log_density(np.log(s), n_points, ss)) / s  # noqa: E731
+    norm = integrate.quad(density, 0, 3)[0]
+    cdf = np.vectorize(lambda s: integrate.quad(density, 0, s)[0] / norm)
+    assert stats.kstest(chain, cdf).pvalue > P_MIN

@@ -2,6 +2,8 @@
 
 import argparse
 
+from ._demo import run_demo
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bayes_gmm")
@@ -10,9 +12,6 @@ def main(argv=None):
     demo.add_argument("--out", metavar="DIR", help="also write the table (CSV) and trace (netCDF)")
     demo.add_argument("--random-state", type=int, default=0, help="seed of the sampler")
     args = parser.parse_args(argv)
-
-    # Imported here so that --help answers without loading PyMC.
-    from ._demo import run_demo
 
     run_demo(out=args.out, random_state=args.random_state)
 

@@ -254,7 +254,8 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
 
     def __getstate__(self):
         # A PyMC model holds compiled functions; it is cheap to rebuild from the trace.
-        state = super().__getstate__()
+        # On Python >= 3.11 object.__getstate__ returns the live __dict__: copy before popping.
+        state = dict(super().__getstate__())
         state.pop("_model", None)
         return state
 

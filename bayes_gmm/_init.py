@@ -72,5 +72,8 @@ def initial_point(X, spec, labels, centers):
     lower = np.broadcast_to(spec.sd_lower, sigma.shape)
     upper = np.broadcast_to(spec.sd_upper, sigma.shape)
     sigma = np.where(sigma > 0, sigma, upper / 10)
-    sigma = np.clip(sigma, lower + 1e-3 * (upper - lower), upper - 1e-3 * (upper - lower))
+    # np.clip returns a bare scalar for 0-d input; PyMC's point needs an ndarray.
+    sigma = np.asarray(
+        np.clip(sigma, lower + 1e-3 * (upper - lower), upper - 1e-3 * (upper - lower))
+    )
     return {"weights": weights, "means": means, "sigma": sigma, "category": category}

@@ -43,7 +43,7 @@ def _quiet_pymc(verbose):
     logger = logging.getLogger("pymc")
     level = logger.level
     if verbose < 1:
-        logger.setLevel(logging.WARNING)
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:

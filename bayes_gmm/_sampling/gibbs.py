@@ -149,7 +149,8 @@ def sample_sigma(rng, resid_sq_kd, counts, covariance_type, lower, upper, curren
                 upper=np.log(upper.flat[i]),
             )
         )
-    return np.clip(sigma.reshape(n_terms.shape), lower, upper)
+    # np.clip returns a bare scalar for 0-d input; PyMC's point needs an ndarray.
+    return np.asarray(np.clip(sigma.reshape(n_terms.shape), lower, upper))
 
 
 class GibbsMixtureStep(BlockedStep):
@@ -225,6 +226,6 @@ class GibbsMixtureStep(BlockedStep):
         new_point = dict(point)
         new_point["weights"] = weights
         new_point["means"] = self._center + self._spread * means
-        new_point["sigma"] = sigma * self._sigma_scale
+        new_point["sigma"] = np.asarray(sigma * self._sigma_scale)
         new_point["category"] = category.astype(point["category"].dtype)
         return new_point, [{"weights_joint_draw": joint_draw}]

@@ -1,0 +1,357 @@
+"""The estimator end to end: posterior, predictions, layout, errors, state."""
+
+import hashlib
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import stats
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._sampling.gibbs import GibbsMixtureStep
+
+# The seed notebook's posterior means, as quoted (DESIGN.md), with half a unit of their
+# last printed digit as their own uncertainty.
+SEED_REFERENCE = {
+    "weights": (np.array([0.317, 0.358, 0.326]), 0.0005),
+    "means": (np.array([-4.96, 0.04, 5.02]), 0.005),
+    "sigma": (np.array([0.98]), 0.005),
+}
+FAST = {"draws": 200, "tune": 200, "random_state": 0}
+
+
+def _bonferroni_z(n_comparisons, alpha=1e-3):
+    return stats.norm.isf(alpha / (2 * n_comparisons))
+
+
+def test_seed_posterior_is_recovered_within_monte_carlo_error(seed_fit):
+    posterior = seed_fit.sample_trace_.posterior
+    mcse = az.mcse(seed_fit.sample_trace_, var_names=list(SEED_REFERENCE))
+    z = _bonferroni_z(7)
+    for name, (reference, rounding) in SEED_REFERENCE.items():
+        estimate = posterior[name].mean(("chain", "draw")).to_numpy().ravel()
+        tolerance = z * mcse[name].to_numpy().ravel() + rounding
+        assert np.all(np.abs(estimate - reference) <= tolerance), (name, estimate, tolerance)
+
+
+def test_seed_fit_converges_with_high_ess(seed_fit):
+    summary = az.summary(seed_fit.sample_trace_, var_names=["weights", "means", "sigma"])
+    assert summary["r_hat"].max() <= 1.01
+    assert summary["ess_bulk"].min() >= 1000
+
+
+def test_fitted_point_estimates_are_posterior_means(seed_fit):
+    posterior = seed_fit.sample_trace_.posterior
+    np.testing.assert_allclose(
+        seed_fit.weights_, posterior["weights"].mean(("chain", "draw")).to_numpy()
+    )
+    np.testing.assert_allclose(seed_fit.means_, posterior["means"].mean(("chain", "draw")))
+    sigma_sq = (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy()
+    np.testing.assert_allclose(seed_fit.covariances_, np.diag(sigma_sq))
+    assert np.all(np.diff(seed_fit.means_[:, seed_fit.order_feature_]) > 0)
+
+
+def test_predict_proba_agrees_with_sampled_category_frequencies(seed_fit, seed_data):
+    """Rao-Blackwellised probabilities vs the literal share of sampled categories."""
+    X, _ = seed_data
+    trace = seed_fit.sample_trace_
+    category = trace.posterior["category"].to_numpy()  # (chain, draw, n)
+    k = seed_fit.n_components
+    indicators = (category[..., None] == np.arange(k)).astype(float)
+    frequencies = indicators.mean(axis=(0, 1))
+    proba = seed_fit.predict_proba(X)
+    # Monte Carlo standard errors of both estimates, per point and component, floored at
+    # the independent-draws value so that points whose category never moves count too.
+    n_draws = category.shape[0] * category.shape[1]
+    mcse_freq = az.mcse(az.convert_to_dataset({"f": indicators}))["f"].to_numpy()
+    iid = np.sqrt(proba * (1 - proba) / n_draws) + 1 / n_draws
+    se = np.sqrt(np.nan_to_num(mcse_freq) ** 2 + iid**2)
+    z = _bonferroni_z(proba.size)
+    assert np.all(np.abs(frequencies - proba) <= z * se)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_labels_predict_and_fit_predict_agree(seed_fit, seed_data):
+    X, y = seed_data
+    np.testing.assert_array_equal(seed_fit.labels_, seed_fit.predict(X))
+    np.testing.assert_array_equal(seed_fit.predict(X), seed_fit.predict_proba(X).argmax(axis=1))
+    assert adjusted_rand_score(y, seed_fit.labels_) > 0.9
+    refit = BayesianMCMCMixture(**FAST)
+    np.testing.assert_array_equal(refit.fit_predict(X), refit.labels_)
+
+
+def test_score_is_mean_of_score_samples(seed_fit, seed_data):
+    X, _ = seed_data
+    np.testing.assert_allclose(seed_fit.score(X), seed_fit.score_samples(X).mean())
+    # The posterior predictive density of the seed data is close to the true density.
+    true_log_density = np.log(
+        stats.norm.pdf(X[:, 0, None], [-5.0, 0.0, 5.0], 1.0).mean(axis=1)
+    ).mean()
+    assert abs(seed_fit.score(X) - true_log_density) < 0.05
+
+
+def test_seed_priors_are_used_as_given(seed_fit):
+    np.testing.assert_array_equal(seed_fit.mean_prior_loc_, [0.0])
+    np.testing.assert_array_equal(seed_fit.mean_prior_scale_, [15.0])
+    np.testing.assert_array_equal(seed_fit.sd_lower_, [0.0])
+    np.testing.assert_array_equal(seed_fit.sd_upper_, [20.0])
+    assert seed_fit.min_weight_ == 0.1
+    assert seed_fit.order_feature_ == 0
+
+
+@pytest.mark.parametrize(("n_components", "expected"), [(1, 0.1), (5, 0.1), (6, 0.5 / 6)])
+def test_min_weight_auto(seed_data, n_components, expected):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(n_components, draws=20, tune=20, random_state=0).fit(X)
+    assert est.min_weight_ == pytest.approx(expected)
+    assert est.sample_trace_.posterior["weights"].min() >= expected
+
+
+@pytest.mark.parametrize(
+    ("covariance_type", "sigma_dims", "covariances_shape"),
+    [
+        ("tied_spherical", (), (2, 2)),
+        ("tied_diag", ("feature",), (2, 2)),
+        ("spherical", ("component",), (3,)),
+        ("diag", ("component", "feature"), (3, 2)),
+    ],
+)
+def test_trace_layout_for_every_covariance_type(
+    blobs_2d, covariance_type, sigma_dims, covariances_shape
+):
+    X, labels = blobs_2d
+    est = BayesianMCMCMixture(covariance_type=covariance_type, **FAST).fit(X)
+    trace = est.sample_trace_
+    assert {"posterior", "sample_stats", "observed_data"} <= set(trace.groups())
+    posterior = trace.posterior
+    assert posterior["weights"].dims == ("chain", "draw", "component")
+    assert posterior["means"].dims == ("chain", "draw", "component", "feature")
+    assert posterior["sigma"].dims == ("chain", "draw", *sigma_dims)
+    assert posterior["category"].dims == ("chain", "draw", "sample")
+    assert posterior["category"].dtype == np.uint8
+    assert posterior.sizes == {"chain": 2, "draw": 200, "component": 3, "feature": 2, "sample": 300}
+    assert est.covariances_.shape == covariances_shape
+    assert est.means_.shape == (3, 2)
+    assert adjusted_rand_score(labels, est.labels_) > 0.95
+    # Feature 0 separates the centres by 6 within-cluster sds, feature 1 by 4.
+    assert est.order_feature_ == 0
+    probabilities = est.predict_proba(X)
+    assert probabilities.shape == (300, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_category_draws_are_dropped_when_they_would_be_large(monkeypatch, seed_data):
+    from bayes_gmm import _estimator
+
+    monkeypatch.setattr(_estimator, "MAX_STORED_CATEGORY_DRAWS", 1000)
+    X, _ = seed_data
+    est = BayesianMCMCMixture(**FAST).fit(X)
+    assert "category" not in est.sample_trace_.posterior
+    assert est.predict_proba(X).shape == (500, 3)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_data_in_any_units_is_fitted_alike(seed_data, scale):
+    X, y = seed_data
+    unit = BayesianMCMCMixture(**FAST).fit(X)
+    scaled = BayesianMCMCMixture(**FAST).fit(X * scale)
+    assert adjusted_rand_score(unit.labels_, scaled.labels_) > 0.95
+    mcse = az.mcse(unit.sample_trace_, var_names=["means"])["means"].to_numpy()
+    z = _bonferroni_z(3)
+    assert np.all(np.abs(scaled.means_ / scale - unit.means_) <= z * np.sqrt(2) * mcse)
+    assert np.sqrt(scaled.covariances_[0, 0]) / scale == pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_components": 0}, "'n_components' parameter .* Got 0"),
+        ({"n_components": 2.5}, "'n_components' parameter .* Got 2.5"),
+        ({"covariance_type": "full"}, "'covariance_type' parameter .* Got 'full'"),
+        ({"weight_concentration": 0}, "'weight_concentration' parameter .* Got 0"),
+        ({"min_weight": -0.1}, "'min_weight' parameter .* Got -0.1"),
+        ({"min_weight": "none"}, "'min_weight' parameter .* Got 'none'"),
+        ({"mean_prior_scale": -1.0}, "'mean_prior_scale' parameter .* Got -1.0"),
+        ({"sd_upper": 0.0}, "'sd_upper' parameter .* Got 0.0"),
+        ({"sd_lower": -1.0}, "'sd_lower' parameter .* Got -1.0"),
+        ({"draws": 0}, "'draws' parameter .* Got 0"),
+        ({"tune": -1}, "'tune' parameter .* Got -1"),
+        ({"chains": 0}, "'chains' parameter .* Got 0"),
+        ({"random_state": "zero"}, "'random_state' parameter .* Got 'zero'"),
+        ({"min_weight": 0.4}, r"min_weight=0.4 must be smaller than 1 / n_components"),
+        ({"mean_prior_loc": [0.0, 1.0]}, r"mean_prior_loc=\[0.0, 1.0\] must be a number or"),
+        ({"mean_prior_scale": [np.nan]}, r"mean_prior_scale=\[nan\] must be positive finite"),
+        ({"sd_lower": 5.0, "sd_upper": 1.0}, "sd_lower=5.0 must be smaller than sd_upper=1.0"),
+    ],
+)
+def test_bad_parameters_name_the_parameter_and_value(seed_data, params, message):
+    X, _ = seed_data
+    with pytest.raises(ValueError, match=message):
+        BayesianMCMCMixture(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.zeros((2, 1)) + [[1.0], [2.0]], r"n_samples=2 should be >= max\(2, n_components\)"),
+        (np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0]]), r"zero variance in feature"),
+        (np.array([[1.0], [np.nan], [2.0], [3.0]]), "NaN"),
+        (np.array([1.0, 2.0, 3.0, 4.0]), "Reshape your data"),
+    ],
+)
+def test_bad_data_gets_a_clear_error(X, message):
+    with pytest.raises(ValueError, match=message):
+        BayesianMCMCMixture().fit(X)
+
+
+def _state(est, X):
+    return est.sample_trace_, est.predict_proba(X).copy(), sorted(vars(est))
+
+
+def test_failed_fit_leaves_an_earlier_fit_untouched(seed_data, monkeypatch):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(**FAST).fit(X)
+    trace, proba, names = _state(est, X)
+
+    def assert_unchanged():
+        assert est.sample_trace_ is trace
+        np.testing.assert_array_equal(est.predict_proba(X), proba)
+        assert sorted(vars(est)) == names
+
+    with pytest.raises(ValueError):
+        est.fit(np.full((5, 1), np.nan))
+    assert_unchanged()
+
+    def failing_step(self, point):
+        raise RuntimeError("sampler failure")
+
+    monkeypatch.setattr(GibbsMixtureStep, "step", failing_step)
+    with pytest.raises(RuntimeError, match="sampler failure"):
+        est.fit(X * 2)
+    assert_unchanged()
+
+
+def test_interrupted_sampling_raises_and_keeps_the_earlier_fit(seed_data, monkeypatch):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(**FAST).fit(X)
+    trace, proba, names = _state(est, X)
+    original_step = GibbsMixtureStep.step
+    calls = {"n": 0}
+
+    def interrupted_step(self, point):
+        calls["n"] += 1
+        if calls["n"] == 300:
+            raise KeyboardInterrupt
+        return original_step(self, point)
+
+    monkeypatch.setattr(GibbsMixtureStep, "step", interrupted_step)
+    # PyMC swallows the interrupt and returns a short trace; the estimator must not.
+    with pytest.raises(KeyboardInterrupt, match="sampling stopped after"):
+        est.fit(X * 2)
+    assert est.sample_trace_ is trace
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert sorted(vars(est)) == names
+
+
+def _posterior_bytes(est):
+    posterior = est.sample_trace_.posterior
+    return b"".join(posterior[name].to_numpy().tobytes() for name in ("weights", "means", "sigma"))
+
+
+def test_same_random_state_gives_the_same_draws_in_a_fresh_process(seed_data):
+    X, _ = seed_data
+    first = BayesianMCMCMixture(random_state=7, draws=100, tune=100).fit(X)
+    second = BayesianMCMCMixture(random_state=7, draws=100, tune=100).fit(X)
+    other = BayesianMCMCMixture(random_state=8, draws=100, tune=100).fit(X)
+    assert _posterior_bytes(first) == _posterior_bytes(second)
+    assert _posterior_bytes(first) != _posterior_bytes(other)
+    script = textwrap.dedent(
+        """
+        import hashlib, sys
+        from bayes_gmm import BayesianMCMCMixture
+        from bayes_gmm.datasets import make_seed_data
+        est = BayesianMCMCMixture(random_state=7, draws=100, tune=100).fit(make_seed_data()[0])
+        post = est.sample_trace_.posterior
+        data = b"".join(post[n].to_numpy().tobytes() for n in ("weights", "means", "sigma"))
+        sys.stdout.write(hashlib.sha256(data).hexdigest())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == hashlib.sha256(_posterior_bytes(first)).hexdigest()
+
+
+def test_random_state_none_still_fits(seed_data):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(random_state=None, draws=50, tune=50).fit(X)
+    assert est.predict(X).shape == (500,)
+
+
+def test_pickle_round_trip_rebuilds_the_model(seed_fit, seed_data):
+    X, _ = seed_data
+    assert isinstance(seed_fit.model_, pm.Model)
+    state = seed_fit.__getstate__()
+    assert "_model" not in state
+    restored = pickle.loads(pickle.dumps(seed_fit))
+    np.testing.assert_array_equal(restored.predict_proba(X), seed_fit.predict_proba(X))
+    model = restored.model_
+    assert isinstance(model, pm.Model)
+    assert {rv.name for rv in model.free_RVs} == {"weights", "means", "sigma", "category"}
+    # The rebuilt model is the one that was sampled: same variables, priors and data.
+    assert model.str_repr() == seed_fit._model.str_repr()
+    np.testing.assert_array_equal(model.rvs_to_values[model["obs"]].data, X)
+
+
+def test_pipeline_with_standard_scaler(blobs_2d):
+    X, labels = blobs_2d
+    pipe = Pipeline([("scale", StandardScaler()), ("gmm", BayesianMCMCMixture(**FAST))])
+    pipe.fit(X)
+    assert adjusted_rand_score(labels, pipe.predict(X)) > 0.95
+    assert np.isfinite(pipe.score(X))
+
+
+def test_grid_search_over_n_components_picks_three(seed_data):
+    X, _ = seed_data
+    search = GridSearchCV(BayesianMCMCMixture(**FAST), {"n_components": [1, 2, 3, 4]}, cv=3)
+    search.fit(X)
+    assert search.best_params_ == {"n_components": 3}
+
+
+def test_data_frame_names_the_feature_coordinate(blobs_2d):
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs_2d
+    frame = pd.DataFrame(X, columns=["height", "width"])
+    est = BayesianMCMCMixture(**FAST).fit(frame)
+    np.testing.assert_array_equal(est.feature_names_in_, ["height", "width"])
+    assert list(est.sample_trace_.posterior["feature"].to_numpy()) == ["height", "width"]
+
+
+def test_quiet_by_default(seed_data, capfd, caplog):
+    X, _ = seed_data
+    with caplog.at_level("INFO"):
+        BayesianMCMCMixture(draws=20, tune=20, random_state=0).fit(X)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert not [r for r in caplog.records if r.name.startswith("pymc")]
+
+
+def test_order_feature_is_the_one_that_separates():
+    from bayes_gmm._init import choose_order_feature
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 300)
+    # Feature 0 overlaps (centres 0.5 sd apart); feature 1 separates by 8 sds.
+    centers = np.array([[0.0, -8.0], [0.5, 0.0], [1.0, 8.0]])
+    Z = centers[labels] + rng.normal(size=(300, 2))
+    assert choose_order_feature(Z, labels, centers) == 1
+    assert choose_order_feature(Z[:, ::-1], labels, centers[:, ::-1]) == 0

@@ -161,7 +161,7 @@ def test_category_draws_are_dropped_when_they_would_be_large(monkeypatch, seed_d
 
 @pytest.mark.parametrize("scale", [1e-6, 1e6])
 def test_data_in_any_units_is_fitted_alike(seed_data, scale):
-    X, y = seed_data
+    X, _ = seed_data
     unit = BayesianMCMCMixture(**FAST).fit(X)
     scaled = BayesianMCMCMixture(**FAST).fit(X * scale)
     assert adjusted_rand_score(unit.labels_, scaled.labels_) > 0.95
@@ -202,7 +202,7 @@ def test_bad_parameters_name_the_parameter_and_value(seed_data, params, message)
 @pytest.mark.parametrize(
     ("X", "message"),
     [
-        (np.zeros((2, 1)) + [[1.0], [2.0]], r"n_samples=2 should be >= max\(2, n_components\)"),
+        (np.array([[1.0], [2.0]]), r"n_samples=2 should be >= max\(2, n_components\)"),
         (np.array([[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0]]), r"zero variance in feature"),
         (np.array([[1.0], [np.nan], [2.0], [3.0]]), "NaN"),
         (np.array([1.0, 2.0, 3.0, 4.0]), "Reshape your data"),

@@ -95,7 +95,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         The latent PyMC model that was sampled. Not pickled; rebuilt on first access.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

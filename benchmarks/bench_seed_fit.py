@@ -32,9 +32,8 @@ def main():
     times = [r[0] for r in runs]
     print(f"{'measure':<44}{'value':>10}")
     print(f"{'first fit in the process (s)':<44}{first[0]:>10.2f}")
-    print(
-        f"{'warm fit, median of ' + str(args.repeats) + ' (s)':<44}{statistics.median(times):>10.2f}"
-    )
+    label = f"warm fit, median of {args.repeats} (s)"
+    print(f"{label:<44}{statistics.median(times):>10.2f}")
     print(f"{'warm fit, min / max (s)':<44}{min(times):>5.2f} / {max(times):.2f}")
     print(f"{'minimum bulk ESS (weights, means, sd), worst':<44}{min(r[1] for r in runs):>10.0f}")
     print(

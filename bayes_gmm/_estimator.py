@@ -3,12 +3,19 @@
 import copy
 from numbers import Integral, Real
 
+import arviz as az
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._diagnostics import (
+    PARAMETERS,
+    convergence_report,
+    warn_if_not_converged,
+    warn_if_order_does_not_separate,
+)
 from ._init import choose_order_feature, initial_point, kmeans_partition
 from ._model import OBSERVED, build_latent_model, model_coords
 from ._posterior import (
@@ -87,6 +94,11 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         Feature on which the component means are ordered: the best separated one.
     min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_
         The prior values used, with data-dependent defaults resolved.
+    convergence_ : dict
+        ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over weights, means and sigma,
+        and ``divergences`` (None for samplers without them). A
+        :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
+        ESS < 400 or any divergence; another warns when the ordered means overlap.
     sample_trace_ : arviz.InferenceData
         ``posterior`` (``weights``, ``means``, ``sigma`` and, while
         n_samples * chains * draws <= 10 million, ``category``), ``sample_stats`` and
@@ -239,6 +251,30 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             n_features,
         )
         self.labels_ = self._predict_proba(X).argmax(axis=1)
+        self.convergence_ = convergence_report(trace)
+        warn_if_not_converged(self.convergence_, self.chains, self.draws)
+        warn_if_order_does_not_separate(
+            self._posterior_draws().means,
+            spec.order_feature,
+            np.asarray(feature_names)[spec.order_feature].item(),
+        )
+
+    def summary(self, **kwargs):
+        """ArviZ's summary table of the weights, means and sigma.
+
+        Rows are named by component and feature coordinates, e.g. ``means[1, x0]``.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz.summary` (``hdi_prob``, ``kind``, ``round_to`` ...).
+
+        Returns
+        -------
+        summary : pandas.DataFrame
+        """
+        check_is_fitted(self)
+        return az.summary(self.sample_trace_, var_names=PARAMETERS, **kwargs)
 
     @property
     def model_(self):

@@ -1,0 +1,101 @@
+"""Convergence diagnostics of a fit, and the warnings that state them.
+
+Thresholds follow Vehtari et al. (2021), "Rank-normalization, folding, and localization":
+R-hat below 1.01 and bulk and tail ESS of at least 400 before posterior summaries are
+trusted.
+"""
+
+import warnings
+
+import arviz as az
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+PARAMETERS = ["weights", "means", "sigma"]
+MAX_R_HAT = 1.01
+MIN_ESS = 400
+# Central posterior interval used to judge whether the ordered means are separated.
+INTERVAL_PROB = 0.94
+
+
+def convergence_report(trace):
+    """Maximum R-hat, minimum bulk and tail ESS over weights, means and sigma, as a dict.
+
+    ``divergences`` is the number of divergent transitions where the sampler reports them
+    (NUTS), else None.
+    """
+    posterior = trace.posterior[PARAMETERS]
+    r_hat = az.rhat(posterior)
+    ess_bulk = az.ess(posterior, method="bulk")
+    ess_tail = az.ess(posterior, method="tail")
+    stats = trace.get("sample_stats")
+    diverging = None
+    if stats is not None and "diverging" in stats:
+        diverging = int(stats["diverging"].sum())
+    return {
+        "max_r_hat": _extreme(r_hat, np.nanmax),
+        "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
+        "min_ess_tail": _extreme(ess_tail, np.nanmin),
+        "divergences": diverging,
+    }
+
+
+def _extreme(dataset, reduce):
+    return float(reduce(np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])))
+
+
+def warn_if_not_converged(report, n_chains, n_draws):
+    """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed."""
+    problems = []
+    if not report["max_r_hat"] <= MAX_R_HAT:
+        problems.append(f"max R-hat {report['max_r_hat']:.3f} > {MAX_R_HAT}")
+    for kind in ("bulk", "tail"):
+        value = report[f"min_ess_{kind}"]
+        if not value >= MIN_ESS:
+            problems.append(f"min {kind} ESS {value:.0f} < {MIN_ESS}")
+    if report["divergences"]:
+        problems.append(f"{report['divergences']} divergent transitions")
+    if not problems:
+        return
+    warnings.warn(
+        f"The posterior sample may not be reliable: {'; '.join(problems)} "
+        f"({n_chains} chains x {n_draws} draws). Try more draws and tune (e.g. draws="
+        f"{2 * n_draws}, tune={2 * n_draws}), more chains, or fewer n_components; "
+        "see est.summary() for which parameters mix badly.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
+def overlapping_components(means_draws, order_feature, prob=INTERVAL_PROB):
+    """Neighbouring components whose central intervals overlap on the ordering feature.
+
+    ``means_draws`` has shape (S, k, d). Returns a list of (c, lower_c, upper_c,
+    lower_next, upper_next) for each overlapping pair (c, c + 1).
+    """
+    tail = (1 - prob) / 2
+    lower, upper = np.quantile(means_draws[:, :, order_feature], [tail, 1 - tail], axis=0)
+    return [
+        (c, lower[c], upper[c], lower[c + 1], upper[c + 1])
+        for c in range(len(lower) - 1)
+        if upper[c] >= lower[c + 1]
+    ]
+
+
+def warn_if_order_does_not_separate(means_draws, order_feature, feature_name):
+    """Warn when the ordering restriction binds: then it no longer stops label switching."""
+    overlaps = overlapping_components(means_draws, order_feature)
+    if not overlaps:
+        return
+    pairs = "; ".join(
+        f"components {c} and {c + 1}: [{lo:.3g}, {hi:.3g}] and [{lo_next:.3g}, {hi_next:.3g}]"
+        for c, lo, hi, lo_next, hi_next in overlaps
+    )
+    warnings.warn(
+        f"The {INTERVAL_PROB:.0%} posterior intervals of the means overlap on the ordering "
+        f"feature {feature_name!r} ({pairs}). The ordering then no longer prevents label "
+        "switching, and per-component summaries mix components: fewer n_components may "
+        "describe the data better.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )

@@ -1,0 +1,82 @@
+"""Convergence diagnostics and the warnings that report them."""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._diagnostics import (
+    convergence_report,
+    overlapping_components,
+    warn_if_not_converged,
+)
+
+
+def _trace(rng, chain_offsets, n_draws=1000):
+    n_chains = len(chain_offsets)
+    offsets = np.asarray(chain_offsets)[:, None]
+    return az.from_dict(
+        posterior={
+            "weights": rng.normal(size=(n_chains, n_draws, 3)) + offsets[..., None],
+            "means": rng.normal(size=(n_chains, n_draws, 3, 1)),
+            "sigma": rng.normal(size=(n_chains, n_draws)),
+        },
+        sample_stats={"diverging": np.zeros((n_chains, n_draws), dtype=bool)},
+    )
+
+
+def test_report_of_independent_draws_is_clean():
+    report = convergence_report(_trace(np.random.default_rng(0), [0.0, 0.0]))
+    assert report["max_r_hat"] < 1.01
+    assert report["min_ess_bulk"] > 1000
+    assert report["divergences"] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_not_converged(report, 2, 1000)
+
+
+def test_chains_that_disagree_are_reported_with_numbers():
+    report = convergence_report(_trace(np.random.default_rng(1), [0.0, 3.0]))
+    assert report["max_r_hat"] > 1.5
+    with pytest.warns(ConvergenceWarning, match=r"max R-hat \d\.\d{3} > 1.01.*draws=2000"):
+        warn_if_not_converged(report, 2, 1000)
+
+
+def test_divergences_and_low_ess_are_reported():
+    report = {"max_r_hat": 1.0, "min_ess_bulk": 150.0, "min_ess_tail": 900.0, "divergences": 3}
+    with pytest.warns(ConvergenceWarning, match="min bulk ESS 150 < 400; 3 divergent"):
+        warn_if_not_converged(report, 2, 100)
+
+
+def test_overlapping_components_on_the_ordering_feature():
+    rng = np.random.default_rng(2)
+    means = np.stack(
+        [rng.normal(0, 1, 4000), rng.normal(0.5, 1, 4000), rng.normal(20, 1, 4000)], axis=1
+    )[:, :, None]
+    overlaps = overlapping_components(means, order_feature=0)
+    assert [c for c, *_ in overlaps] == [0]
+
+
+def test_fitted_estimator_reports_convergence_and_summary(seed_fit):
+    report = seed_fit.convergence_
+    assert report["max_r_hat"] <= 1.01
+    assert report["min_ess_bulk"] >= 1000 and report["min_ess_tail"] >= 400
+    assert report["divergences"] is None
+    summary = seed_fit.summary(hdi_prob=0.9)
+    assert len(summary) == 7
+    assert "means[2, 0]" in summary.index and "hdi_5%" in summary.columns
+
+
+def test_short_chains_warn(seed_data):
+    X, _ = seed_data
+    with pytest.warns(ConvergenceWarning, match="ESS"):
+        BayesianMCMCMixture(draws=30, tune=30, random_state=0).fit(X)
+
+
+def test_one_cluster_fitted_with_two_components_warns_about_the_ordering():
+    X = np.random.default_rng(3).normal(size=(200, 1))
+    with pytest.warns(ConvergenceWarning, match="overlap on the ordering feature 0"):
+        BayesianMCMCMixture(n_components=2, random_state=0).fit(X)

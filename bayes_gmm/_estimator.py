@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import arviz as az
 import numpy as np
+import xarray as xr
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -18,6 +19,7 @@ from ._diagnostics import (
 )
 from ._init import choose_order_feature, initial_point, kmeans_partition
 from ._model import OBSERVED, build_latent_model, model_coords
+from ._persistence import load_fit, save_fit
 from ._posterior import (
     COVARIANCE_TYPES,
     Draws,
@@ -25,14 +27,34 @@ from ._posterior import (
     covariances_from_sigma,
     expand_sigma,
     log_predictive_density,
+    n_free_parameters,
+    pointwise_log_likelihood,
+    sample_predictive,
 )
 from ._sampling import sample_gibbs
-from ._spec import resolve_spec, robust_location_scale
+from ._spec import MixtureSpec, resolve_spec, robust_location_scale
 
-# Category draws are stored in the trace while n_samples * chains * draws stays below this
-# (10 MB as int8); beyond it they would grow without bound, and the Rao-Blackwellised
-# probabilities carry the same information with less noise.
-MAX_STORED_CATEGORY_DRAWS = 10_000_000
+# Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
+# n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
+# log-likelihood); beyond it they would grow without bound. The Rao-Blackwellised
+# probabilities carry the categories' information with less noise, and waic/loo compute the
+# log-likelihood when asked.
+MAX_POINTWISE_DRAWS = 4_000_000
+
+
+def _draws_of(posterior, spec):
+    """The posterior's draws flattened over chains, sigma expanded to (S, k, d)."""
+    k, d = spec.n_components, spec.n_features
+    return Draws(
+        weights=posterior["weights"].to_numpy().reshape(-1, k),
+        means=posterior["means"].to_numpy().reshape(-1, k, d),
+        sigma_kd=expand_sigma(
+            posterior["sigma"].to_numpy().reshape(-1, *spec.sigma_shape),
+            spec.covariance_type,
+            k,
+            d,
+        ),
+    )
 
 
 class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
@@ -224,7 +246,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             initial_point(X, spec, labels, median + spread * centers),
             median,
             spread,
-            keep_categories=n_samples * self.chains * self.draws <= MAX_STORED_CATEGORY_DRAWS,
+            keep_categories=n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS,
             draws=self.draws,
             tune=self.tune,
             chains=self.chains,
@@ -232,9 +254,21 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
+        if n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS:
+            trace.add_groups(log_likelihood=self._log_likelihood_dataset(X, trace, spec))
+        self._model = model
+        self._set_posterior(trace, spec)
+        warn_if_not_converged(self.convergence_, self.chains, self.draws)
+        warn_if_order_does_not_separate(
+            self._posterior_draws().means,
+            spec.order_feature,
+            np.asarray(feature_names).tolist()[spec.order_feature],
+        )
+
+    def _set_posterior(self, trace, spec):
+        """Every attribute derived from the trace: shared by fit and load."""
         posterior = trace.posterior
         self._spec = spec
-        self._model = model
         self.sample_trace_ = trace
         self.order_feature_ = spec.order_feature
         self.min_weight_ = spec.min_weight
@@ -247,17 +281,175 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         self.covariances_ = covariances_from_sigma(
             (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy(),
             spec.covariance_type,
-            self.n_components,
-            n_features,
+            spec.n_components,
+            spec.n_features,
         )
-        self.labels_ = self._predict_proba(X).argmax(axis=1)
+        self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
         self.convergence_ = convergence_report(trace)
-        warn_if_not_converged(self.convergence_, self.chains, self.draws)
-        warn_if_order_does_not_separate(
-            self._posterior_draws().means,
-            spec.order_feature,
-            np.asarray(feature_names)[spec.order_feature].item(),
+
+    def _training_data(self):
+        return self.sample_trace_.observed_data[OBSERVED].to_numpy()
+
+    def _log_likelihood_dataset(self, X, trace, spec):
+        """Pointwise log-likelihood, categories summed out, in ArviZ's layout."""
+        posterior = trace.posterior
+        n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+        values = pointwise_log_likelihood(X, _draws_of(posterior, spec))
+        return xr.Dataset(
+            {
+                OBSERVED: (
+                    ("chain", "draw", "sample"),
+                    values.reshape(n_chains, n_draws, X.shape[0]),
+                )
+            },
+            coords={
+                "chain": posterior["chain"],
+                "draw": posterior["draw"],
+                "sample": trace.observed_data["sample"],
+            },
         )
+
+    def _trace_with_log_likelihood(self):
+        if "log_likelihood" in self.sample_trace_.groups():
+            return self.sample_trace_
+        # Dropped at fit time to bound memory: computed for this call only.
+        log_likelihood = self._log_likelihood_dataset(
+            self._training_data(), self.sample_trace_, self._spec
+        )
+        return az.InferenceData(
+            posterior=self.sample_trace_.posterior, log_likelihood=log_likelihood
+        )
+
+    def waic(self, **kwargs):
+        """Widely applicable information criterion of the fit, by :func:`arviz.waic`.
+
+        Uses the pointwise log-likelihood with the categories summed out, so it compares
+        mixtures with different ``n_components`` on the same data.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz.waic` (``scale``, ``pointwise`` ...).
+
+        Returns
+        -------
+        elpd : arviz.ELPDData
+        """
+        check_is_fitted(self)
+        return az.waic(self._trace_with_log_likelihood(), **kwargs)
+
+    def loo(self, **kwargs):
+        """Pareto-smoothed importance-sampling leave-one-out CV, by :func:`arviz.loo`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz.loo` (``scale``, ``pointwise`` ...).
+
+        Returns
+        -------
+        elpd : arviz.ELPDData
+        """
+        check_is_fitted(self)
+        return az.loo(self._trace_with_log_likelihood(), **kwargs)
+
+    def bic(self, X):
+        """Bayesian information criterion at the posterior means; lower is better.
+
+        A plug-in approximation for comparison with
+        :meth:`sklearn.mixture.GaussianMixture.bic`: ``-2 log L(theta_hat) + p log n``
+        with ``theta_hat`` the posterior mean weights, means and variances. :meth:`loo`
+        is the fully Bayesian comparison.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        bic : float
+        """
+        X = self._check_fitted_data(X)
+        spec = self._spec
+        posterior = self.sample_trace_.posterior
+        sigma_sq = (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy()
+        plug_in = Draws(
+            weights=self.weights_[None],
+            means=self.means_[None],
+            sigma_kd=expand_sigma(
+                np.sqrt(sigma_sq), spec.covariance_type, spec.n_components, spec.n_features
+            )[None],
+        )
+        log_likelihood = pointwise_log_likelihood(X, plug_in).sum()
+        n_params = n_free_parameters(spec.covariance_type, spec.n_components, spec.n_features)
+        return float(-2 * log_likelihood + n_params * np.log(X.shape[0]))
+
+    def sample(self, n_samples=1):
+        """Draw samples from the posterior predictive distribution.
+
+        Each sample takes a posterior draw of the parameters at random, a component from
+        its weights and a point from that component; like
+        :meth:`sklearn.mixture.GaussianMixture.sample`, the same ``random_state`` gives
+        the same samples.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The component of each sample.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples={n_samples!r} must be a positive integer.")
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return sample_predictive(np.random.default_rng(seed), self._posterior_draws(), n_samples)
+
+    def save(self, path):
+        """Save the fit as a netCDF file: the trace, parameters, resolved model, versions.
+
+        No pickle is involved: :meth:`load` reads arrays and JSON only. A
+        ``RandomState`` instance as ``random_state`` is saved as None.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        check_is_fitted(self)
+        save_fit(
+            self.sample_trace_,
+            path,
+            self.get_params(),
+            self._spec,
+            getattr(self, "feature_names_in_", None),
+        )
+
+    @classmethod
+    def load(cls, path):
+        """Load a fit written by :meth:`save`.
+
+        Raises ValueError for a file that is not one of ours, and warns when it was
+        written with other versions of bayes_gmm, pymc, arviz or scikit-learn.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        estimator : BayesianMCMCMixture
+        """
+        trace, params, spec, feature_names = load_fit(path)
+        estimator = cls(**params)
+        spec = MixtureSpec.from_dict(spec)
+        estimator.n_features_in_ = spec.n_features
+        if feature_names is not None:
+            estimator.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        estimator._set_posterior(trace, spec)
+        return estimator
 
     def summary(self, **kwargs):
         """ArviZ's summary table of the weights, means and sigma.
@@ -296,18 +488,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         return state
 
     def _posterior_draws(self):
-        posterior = self.sample_trace_.posterior
-        k, d = self.means_.shape
-        return Draws(
-            weights=posterior["weights"].to_numpy().reshape(-1, k),
-            means=posterior["means"].to_numpy().reshape(-1, k, d),
-            sigma_kd=expand_sigma(
-                posterior["sigma"].to_numpy().reshape(-1, *self._spec.sigma_shape),
-                self.covariance_type,
-                k,
-                d,
-            ),
-        )
+        return _draws_of(self.sample_trace_.posterior, self._spec)
 
     def _predict_proba(self, X):
         return category_probabilities(X, self._posterior_draws())

@@ -125,6 +125,14 @@ def responsibilities(log_joint_values):
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
+def draw_categorical(rng, weights):
+    """One category per row of non-negative, unnormalised ``weights`` (n, k), by inverse CDF."""
+    cumulative = np.cumsum(weights, axis=1)
+    u = rng.random(weights.shape[0]) * cumulative[:, -1]
+    # u < total always, but rounding in cumsum can leave the last edge a hair low.
+    return np.minimum((cumulative < u[:, None]).sum(axis=1), weights.shape[1] - 1)
+
+
 def _draw_blocks(draws, n_points, n_features):
     n_draws = draws.weights.shape[0]
     per_draw = max(1, n_points * n_features)
@@ -147,11 +155,42 @@ def category_probabilities(X, draws):
     return total / n_draws
 
 
+def _mixture_log_density_blocks(X, draws):
+    """log sum_c w_c Normal(x | mu_c, sigma_c) per draw and point, in blocks of draws."""
+    for block in _draw_blocks(draws, *X.shape):
+        yield logsumexp(log_joint(X, *block), axis=-1)
+
+
+def pointwise_log_likelihood(X, draws):
+    """Log-likelihood of each point under each draw, categories summed out: (S, n)."""
+    return np.concatenate(list(_mixture_log_density_blocks(X, draws)), axis=0)
+
+
 def log_predictive_density(X, draws):
-    """log of the posterior mean of sum_c w_c Normal(x | mu_c, sigma_c), per point, (n,)."""
+    """log of the posterior mean of sum_c w_c Normal(x | mu_c, sigma_c), per point, (n,).
+
+    Streams over blocks of draws, so memory stays flat in the number of draws.
+    """
     n_draws = draws.weights.shape[0]
     result = np.full(X.shape[0], -np.inf)
-    for block in _draw_blocks(draws, *X.shape):
-        per_draw = logsumexp(log_joint(X, *block), axis=-1)
+    for per_draw in _mixture_log_density_blocks(X, draws):
         result = np.logaddexp(result, logsumexp(per_draw, axis=0))
     return result - np.log(n_draws)
+
+
+def sample_predictive(rng, draws, n_samples):
+    """Draw (X, y) from the posterior predictive: a random posterior draw per sample.
+
+    Returns X of shape (n_samples, d) and the component y of each sample.
+    """
+    which = rng.integers(draws.weights.shape[0], size=n_samples)
+    y = draw_categorical(rng, draws.weights[which])
+    mean = draws.means[which, y]
+    sd = draws.sigma_kd[which, y]
+    return mean + sd * rng.standard_normal(mean.shape), y
+
+
+def n_free_parameters(covariance_type, n_components, n_features):
+    """Free parameters of the mixture: weights, means and standard deviations (for BIC)."""
+    n_sigma = int(np.prod(sigma_shape(covariance_type, n_components, n_features)))
+    return (n_components - 1) + n_components * n_features + n_sigma

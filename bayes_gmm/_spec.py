@@ -49,6 +49,24 @@ class MixtureSpec:
     def sigma_shape(self):
         return sigma_shape(self.covariance_type, self.n_components, self.n_features)
 
+    def to_dict(self):
+        """Plain numbers and lists, for JSON."""
+        return {
+            name: value.tolist() if isinstance(value, np.ndarray) else value
+            for name, value in vars(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, values):
+        """Inverse of :meth:`to_dict`."""
+        arrays = ("mean_prior_loc", "mean_prior_scale", "sd_lower", "sd_upper")
+        return cls(
+            **{
+                name: np.asarray(value, dtype=float) if name in arrays else value
+                for name, value in values.items()
+            }
+        )
+
 
 def robust_location_scale(X):
     """Median and robust spread of each feature.

@@ -152,7 +152,7 @@ def test_trace_layout_for_every_covariance_type(
 def test_category_draws_are_dropped_when_they_would_be_large(monkeypatch, seed_data):
     from bayes_gmm import _estimator
 
-    monkeypatch.setattr(_estimator, "MAX_STORED_CATEGORY_DRAWS", 1000)
+    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 1000)
     X, _ = seed_data
     est = BayesianMCMCMixture(**FAST).fit(X)
     assert "category" not in est.sample_trace_.posterior

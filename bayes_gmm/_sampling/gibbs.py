@@ -16,7 +16,7 @@ import pymc as pm
 from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
-from .._posterior import expand_sigma, log_joint, pool_over_tied, sigma_unit
+from .._posterior import draw_categorical, expand_sigma, log_joint, pool_over_tied, sigma_unit
 from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
 
 # Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
@@ -25,11 +25,7 @@ _WEIGHT_PROPOSALS = 4
 
 def sample_categories(rng, log_joint_nk):
     """Draw z_i from P(z_i = c) proportional to exp(log_joint_nk[i, c])."""
-    shifted = np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(shifted, axis=1)
-    u = rng.random(log_joint_nk.shape[0]) * cumulative[:, -1]
-    category = (cumulative < u[:, None]).sum(axis=1)
-    return np.minimum(category, log_joint_nk.shape[1] - 1)
+    return draw_categorical(rng, np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True)))
 
 
 def sufficient_statistics(Z, category, n_components):

@@ -1,0 +1,123 @@
+"""Held-out score, WAIC/LOO/BIC, posterior predictive sampling and grid search."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from bayes_gmm import BayesianMCMCMixture
+
+FAST = {"draws": 200, "tune": 200, "random_state": 0}
+
+
+def test_log_likelihood_group_sums_out_the_categories(seed_fit, seed_data):
+    X, _ = seed_data
+    log_likelihood = seed_fit.sample_trace_.log_likelihood["obs"]
+    assert log_likelihood.dims == ("chain", "draw", "sample")
+    # The mean over draws of exp(log-likelihood) is the posterior predictive density.
+    values = log_likelihood.to_numpy().reshape(-1, X.shape[0])
+    lpd = np.log(np.exp(values).mean(axis=0))
+    np.testing.assert_allclose(lpd, seed_fit.score_samples(X), rtol=1e-10)
+
+
+def test_waic_and_loo_prefer_the_true_number_of_components(seed_fit, seed_data):
+    X, _ = seed_data
+    one = BayesianMCMCMixture(1, **FAST).fit(X)
+    assert seed_fit.loo().elpd_loo > one.loo().elpd_loo
+    assert seed_fit.waic().elpd_waic > one.waic().elpd_waic
+    assert seed_fit.bic(X) < one.bic(X)
+
+
+def test_waic_is_computed_when_the_log_likelihood_was_not_stored(monkeypatch, seed_data):
+    from bayes_gmm import _estimator
+
+    X, _ = seed_data
+    stored = BayesianMCMCMixture(**FAST).fit(X)
+    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 10)
+    dropped = BayesianMCMCMixture(**FAST).fit(X)
+    assert "log_likelihood" not in dropped.sample_trace_.groups()
+    assert dropped.waic().elpd_waic == pytest.approx(stored.waic().elpd_waic)
+
+
+def test_bic_counts_free_parameters(seed_fit, seed_data):
+    from bayes_gmm._posterior import n_free_parameters
+
+    X, _ = seed_data
+    # 2 free weights, 3 means, 1 sd.
+    assert n_free_parameters("tied_diag", 3, 1) == 6
+    assert n_free_parameters("diag", 3, 2) == 2 + 6 + 6
+    log_l = seed_fit.score_samples(X)  # close to the plug-in log-likelihood per point
+    assert seed_fit.bic(X) == pytest.approx(-2 * log_l.sum() + 6 * np.log(500), rel=0.01)
+
+
+def test_sample_draws_from_the_posterior_predictive(seed_fit):
+    X1, y1 = seed_fit.sample(4000)
+    X2, y2 = seed_fit.sample(4000)
+    assert X1.shape == (4000, 1) and y1.shape == (4000,)
+    np.testing.assert_array_equal(X1, X2)  # random_state=0 fixes them, as in GaussianMixture
+    np.testing.assert_array_equal(y1, y2)
+    shares = np.bincount(y1, minlength=3) / 4000
+    se = np.sqrt(seed_fit.weights_ * (1 - seed_fit.weights_) / 4000)
+    assert np.all(np.abs(shares - seed_fit.weights_) < 5 * se)
+    for c in range(3):
+        assert X1[y1 == c].mean() == pytest.approx(seed_fit.means_[c, 0], abs=0.15)
+    with pytest.raises(ValueError, match="n_samples=0 must be a positive integer"):
+        seed_fit.sample(0)
+
+
+def _grid_search(X, values, **kwargs):
+    search = GridSearchCV(BayesianMCMCMixture(**kwargs), {"n_components": values}, cv=3)
+    return search.fit(X)
+
+
+@pytest.mark.slow
+def test_grid_search_selects_three_on_the_seed_data_with_defaults(seed_data):
+    X, _ = seed_data
+    search = _grid_search(X, [1, 2, 3, 4, 5, 6], random_state=0)
+    assert search.best_params_ == {"n_components": 3}
+
+
+@pytest.mark.slow
+def test_grid_search_selects_four_on_2d_clusters():
+    rng = np.random.default_rng(1)
+    centers = np.array([[-5.0, -5.0], [-5.0, 5.0], [5.0, -5.0], [5.0, 5.0]])
+    X = centers[rng.integers(0, 4, 400)] + rng.normal(size=(400, 2))
+    search = _grid_search(X, [2, 3, 4, 5, 6], covariance_type="diag", **FAST)
+    assert search.best_params_ == {"n_components": 4}
+
+
+@pytest.mark.slow
+def test_grid_search_selects_two_for_two_overlapping_clusters():
+    rng = np.random.default_rng(2)
+    # Centres 3 sds apart: the mixture density is bimodal only just. Shuffled, because
+    # GridSearchCV's folds are contiguous blocks.
+    X = rng.permutation(np.concatenate([rng.normal(0, 1, 300), rng.normal(3, 1, 300)]))[:, None]
+    search = _grid_search(X, [1, 2, 3, 4], **FAST)
+    assert search.best_params_ == {"n_components": 2}
+
+
+def test_grid_search_runs_in_parallel_with_joblib(seed_data):
+    X, _ = seed_data
+    search = GridSearchCV(
+        BayesianMCMCMixture(draws=100, tune=100, random_state=0),
+        {"n_components": [1, 3]},
+        cv=2,
+        n_jobs=2,
+    )
+    assert search.fit(X).best_params_ == {"n_components": 3}
+
+
+@pytest.mark.slow
+def test_grid_search_on_a_dask_cluster(seed_data):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    X, _ = seed_data
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        parallel_config(backend="dask"),
+    ):
+        search = _grid_search(X, [1, 2, 3, 4], **FAST)
+    assert search.best_params_ == {"n_components": 3}

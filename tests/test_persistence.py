@@ -1,0 +1,107 @@
+"""Pickle, joblib and the netCDF save/load that never unpickles."""
+
+import pickle
+
+import h5py
+import joblib
+import numpy as np
+import pytest
+
+from bayes_gmm import BayesianMCMCMixture, _persistence
+
+
+@pytest.fixture(scope="module")
+def frame_fit():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-4, 1, (60, 2)), rng.normal(4, 1, (60, 2))])
+    frame = pd.DataFrame(X, columns=["height", "width"])
+    est = BayesianMCMCMixture(2, covariance_type="diag", draws=100, tune=100, random_state=0)
+    return est.fit(frame), frame
+
+
+def test_pickle_and_joblib_round_trips(seed_fit, seed_data, tmp_path):
+    X, _ = seed_data
+    expected = seed_fit.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(seed_fit)).predict_proba(X), expected)
+    joblib.dump(seed_fit, tmp_path / "fit.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "fit.joblib").predict_proba(X), expected)
+
+
+def test_save_load_round_trip(seed_fit, seed_data, tmp_path):
+    X, _ = seed_data
+    path = tmp_path / "fit.nc"
+    seed_fit.save(path)
+    loaded = BayesianMCMCMixture.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), seed_fit.predict_proba(X))
+    np.testing.assert_array_equal(loaded.score_samples(X), seed_fit.score_samples(X))
+    np.testing.assert_array_equal(loaded.labels_, seed_fit.labels_)
+    assert loaded.get_params() == seed_fit.get_params()
+    for name in ("weights_", "means_", "covariances_", "sd_upper_", "mean_prior_scale_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(seed_fit, name))
+    assert loaded.order_feature_ == seed_fit.order_feature_
+    assert loaded.convergence_ == seed_fit.convergence_
+    assert set(loaded.sample_trace_.groups()) == set(seed_fit.sample_trace_.groups())
+    # The fitted trace's own attributes are not polluted by saving.
+    assert not any(a.startswith("bayes_gmm") for a in seed_fit.sample_trace_.posterior.attrs)
+    assert not any(a.startswith("bayes_gmm") for a in loaded.sample_trace_.posterior.attrs)
+    assert loaded.model_.str_repr() == seed_fit.model_.str_repr()
+
+
+def test_save_load_keeps_feature_names(frame_fit, tmp_path):
+    est, frame = frame_fit
+    est.save(tmp_path / "frame.nc")
+    loaded = BayesianMCMCMixture.load(tmp_path / "frame.nc")
+    np.testing.assert_array_equal(loaded.feature_names_in_, ["height", "width"])
+    np.testing.assert_array_equal(loaded.predict(frame), est.predict(frame))
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(frame.rename(columns={"width": "depth"}))
+
+
+def test_load_warns_on_version_mismatch(seed_fit, tmp_path, monkeypatch):
+    path = tmp_path / "fit.nc"
+    real = _persistence.library_versions()
+    monkeypatch.setattr(_persistence, "library_versions", lambda: {**real, "pymc": "0.0.1"})
+    seed_fit.save(path)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match=r"saved with pymc 0.0.1 \(now "):
+        BayesianMCMCMixture.load(path)
+
+
+def test_load_rejects_files_that_are_not_ours(seed_fit, tmp_path):
+    truncated = tmp_path / "truncated.nc"
+    seed_fit.save(tmp_path / "whole.nc")
+    truncated.write_bytes((tmp_path / "whole.nc").read_bytes()[:2000])
+    with pytest.raises(ValueError, match="not a readable netCDF file"):
+        BayesianMCMCMixture.load(truncated)
+
+    garbage = tmp_path / "garbage.nc"
+    garbage.write_bytes(b"\x80\x04\x95 this is not netCDF, and not to be unpickled either")
+    with pytest.raises(ValueError, match="not a readable netCDF file"):
+        BayesianMCMCMixture.load(garbage)
+
+    foreign = tmp_path / "foreign.nc"
+    with h5py.File(foreign, "w") as handle:
+        handle.create_group("posterior").create_dataset("x", data=np.zeros(3))
+    with pytest.raises(ValueError, match=r"not one written by BayesianMCMCMixture\.save"):
+        BayesianMCMCMixture.load(foreign)
+
+    with pytest.raises(FileNotFoundError):
+        BayesianMCMCMixture.load(tmp_path / "missing.nc")
+
+
+def test_load_rejects_damaged_metadata(seed_fit, tmp_path):
+    path = tmp_path / "fit.nc"
+    seed_fit.save(path)
+    with h5py.File(path, "a") as handle:
+        handle["posterior"].attrs["bayes_gmm_params"] = "{not json"
+    with pytest.raises(ValueError, match="damaged bayes_gmm metadata"):
+        BayesianMCMCMixture.load(path)
+
+
+def test_saved_file_size(seed_fit, tmp_path):
+    path = tmp_path / "fit.nc"
+    seed_fit.save(path)
+    # Posterior, categories (int8) and log-likelihood of 2 x 1000 draws of 500 points,
+    # compressed: a few MB at most.
+    assert path.stat().st_size < 8 * 2**20

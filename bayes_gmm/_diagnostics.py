@@ -25,9 +25,12 @@ def convergence_report(trace):
     (NUTS), else None.
     """
     posterior = trace.posterior[PARAMETERS]
-    r_hat = az.rhat(posterior)
-    ess_bulk = az.ess(posterior, method="bulk")
-    ess_tail = az.ess(posterior, method="tail")
+    # A parameter that never moves (the weight of a single component) has no R-hat or ESS:
+    # ArviZ returns NaN for it, with a warning that says nothing to the user.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_hat = az.rhat(posterior)
+        ess_bulk = az.ess(posterior, method="bulk")
+        ess_tail = az.ess(posterior, method="tail")
     stats = trace.get("sample_stats")
     diverging = None
     if stats is not None and "diverging" in stats:

@@ -32,7 +32,7 @@ from ._posterior import (
     sample_predictive,
 )
 from ._sampling import sample_gibbs
-from ._spec import MixtureSpec, resolve_spec, robust_location_scale
+from ._spec import MixtureSpec, data_scales, resolve_spec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
 # n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
@@ -83,9 +83,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     mean_prior_loc : float, array-like of shape (n_features,) or None, default=None
         Mean of the Normal prior on the component means; None: each feature's median.
     mean_prior_scale : float, array-like of shape (n_features,) or None, default=None
-        Standard deviation of that prior; None: 10 robust spreads (IQR / 1.349) per feature.
+        Standard deviation of that prior; None: per feature, 10 robust spreads (IQR / 1.349)
+        or the largest distance of a point from the median, whichever is larger.
     sd_lower, sd_upper : float or None, default=None
-        Bounds of the Uniform prior on every standard deviation. None: 1e-6 and 10 robust
+        Bounds of the Uniform prior on every standard deviation. None: 1e-10 and 10 robust
         spreads (per feature, or the largest spread for the spherical types). The seed's
         prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters when a
         component holds tied values, where the posterior would otherwise be improper.
@@ -122,8 +123,9 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
         ESS < 400 or any divergence; another warns when the ordered means overlap.
     sample_trace_ : arviz.InferenceData
-        ``posterior`` (``weights``, ``means``, ``sigma`` and, while
-        n_samples * chains * draws <= 10 million, ``category``), ``sample_stats`` and
+        ``posterior`` (``weights``, ``means``, ``sigma`` and, while n_samples * chains *
+        draws <= 4 million, ``category`` as small integers), ``log_likelihood`` (per point,
+        categories summed out; kept under the same bound), ``sample_stats`` and
         ``observed_data``.
     model_ : pymc.Model
         The latent PyMC model that was sampled. Not pickled; rebuilt on first access.
@@ -231,10 +233,11 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         kmeans_seed, sampler_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        median, spread = robust_location_scale(X)
-        labels, centers = kmeans_partition((X - median) / spread, self.n_components, kmeans_seed)
-        order_feature = choose_order_feature((X - median) / spread, labels, centers)
-        spec = resolve_spec(self.get_params(), median, spread, order_feature)
+        scales = data_scales(X)
+        Z = (X - scales.median) / scales.spread
+        labels, centers = kmeans_partition(Z, self.n_components, kmeans_seed)
+        order_feature = choose_order_feature(Z, labels, centers)
+        spec = resolve_spec(self.get_params(), scales, order_feature)
 
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
         coords = model_coords(self.n_components, feature_names, n_samples)
@@ -243,9 +246,9 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             model,
             X,
             spec,
-            initial_point(X, spec, labels, median + spread * centers),
-            median,
-            spread,
+            initial_point(X, spec, labels, scales.median + scales.spread * centers),
+            scales.median,
+            scales.spread,
             keep_categories=n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS,
             draws=self.draws,
             tune=self.tune,

@@ -53,10 +53,9 @@ def initial_point(X, spec, labels, centers):
     rank[np.argsort(centers[:, a], kind="stable")] = np.arange(k)
     category = rank[labels]
     means = centers[np.argsort(centers[:, a], kind="stable")].copy()
-    # Ties between centres (duplicated points) would break the strict ordering.
-    step = 1e-6 * np.abs(means[:, a]).max() + np.finfo(float).tiny
+    # Tied centres (duplicated points) would break the strict ordering: nudge each one ulp.
     for c in range(1, k):
-        means[c, a] = max(means[c, a], means[c - 1, a] + step)
+        means[c, a] = max(means[c, a], np.nextafter(means[c - 1, a], np.inf))
 
     counts = np.bincount(category, minlength=k)
     n = X.shape[0]

@@ -5,6 +5,7 @@ it once per fit from its parameters and the training data.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,12 +14,14 @@ from ._posterior import sigma_shape, sigma_unit
 # The seed notebook's floor on every weight.
 SEED_MIN_WEIGHT = 0.1
 # Data-scaled defaults, as multiples of a feature's robust spread: loose enough never to
-# bind on data of any units, and immune to outliers because the spread is robust.
+# bind on data of any units. The prior sd of the means is also at least the reach of the
+# data (as in Richardson & Green 1997), so a component can sit on an outlier.
 MEAN_PRIOR_SCALE_FACTOR = 10.0
 SD_UPPER_FACTOR = 10.0
-# A floor far below any resolvable spread. It keeps the posterior proper when a component
-# holds only tied values, where sd -> 0 would otherwise be an absorbing, improper mode.
-SD_LOWER_FACTOR = 1e-6
+# A floor far below any resolvable spread (clusters a million times tighter than the data's
+# spread still fit). It keeps the posterior proper when a component holds only tied values,
+# where sd -> 0 would otherwise be an absorbing, improper mode.
+SD_LOWER_FACTOR = 1e-10
 # IQR / this is the standard deviation of Normal data.
 _IQR_TO_SD = 1.349
 
@@ -68,11 +71,20 @@ class MixtureSpec:
         )
 
 
-def robust_location_scale(X):
-    """Median and robust spread of each feature.
+class DataScales(NamedTuple):
+    """Per-feature summaries of the training data that the defaults are built from."""
+
+    median: np.ndarray
+    spread: np.ndarray
+    reach: np.ndarray
+
+
+def data_scales(X):
+    """Median, robust spread and reach (largest distance from the median) of each feature.
 
     The spread is IQR / 1.349 (the sd for Normal data), or the standard deviation where
-    the IQR is 0 because of ties. One outlier at 1e12 moves neither.
+    the IQR is 0 because of ties. One outlier at 1e12 moves neither median nor spread; it
+    sets the reach, which is what lets the prior on the means cover it.
     """
     q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
     spread = (q75 - q25) / _IQR_TO_SD
@@ -84,7 +96,7 @@ def robust_location_scale(X):
             "Gaussian mixture's standard deviation is improper on a constant feature. "
             "Drop the feature before fitting."
         )
-    return median, spread
+    return DataScales(median, spread, np.abs(X - median).max(axis=0))
 
 
 def resolve_min_weight(min_weight, n_components):
@@ -115,17 +127,16 @@ def _feature_vector(value, name, default, n_features, positive):
     return vector
 
 
-def resolve_spec(params, median, spread, order_feature):
+def resolve_spec(params, scales, order_feature):
     """Resolve the estimator's prior parameters against the data.
 
     ``params`` is the estimator's ``get_params()``; ``None`` priors become data-scaled
-    defaults built from the per-feature ``median`` and ``spread`` of
-    :func:`robust_location_scale`.
+    defaults built from the :class:`DataScales` of the training data.
     """
     k = params["n_components"]
     covariance_type = params["covariance_type"]
-    n_features = median.shape[0]
-    unit = sigma_unit(spread, covariance_type)
+    n_features = scales.median.shape[0]
+    unit = sigma_unit(scales.spread, covariance_type)
     sd_upper = _sd_bound(params["sd_upper"], "sd_upper", SD_UPPER_FACTOR * unit)
     sd_lower = _sd_bound(params["sd_lower"], "sd_lower", SD_LOWER_FACTOR * unit)
     if np.any(sd_lower >= sd_upper):
@@ -139,12 +150,12 @@ def resolve_spec(params, median, spread, order_feature):
         weight_concentration=float(params["weight_concentration"]),
         min_weight=resolve_min_weight(params["min_weight"], k),
         mean_prior_loc=_feature_vector(
-            params["mean_prior_loc"], "mean_prior_loc", median, n_features, positive=False
+            params["mean_prior_loc"], "mean_prior_loc", scales.median, n_features, positive=False
         ),
         mean_prior_scale=_feature_vector(
             params["mean_prior_scale"],
             "mean_prior_scale",
-            MEAN_PRIOR_SCALE_FACTOR * spread,
+            np.maximum(MEAN_PRIOR_SCALE_FACTOR * scales.spread, scales.reach),
             n_features,
             positive=True,
         ),

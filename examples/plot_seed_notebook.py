@@ -6,7 +6,8 @@ The classic notebook simulates 500 points from three unit-variance clusters at -
 fits a mixture with Dirichlet weights kept above 0.1, ordered means and one shared standard
 deviation, and looks at the traces, the autocorrelation of the standard deviation, the
 sampled category of one point and that point's cluster posterior. Here the same model is
-fitted by :class:`~bayes_gmm.BayesianMCMCMixture` with the notebook's priors.
+fitted by :class:`~bayes_gmm.BayesianMCMCMixture` with the notebook's priors, and each of
+the notebook's figures is one call to :mod:`bayes_gmm.plotting`.
 """
 
 import arviz as az
@@ -15,6 +16,13 @@ import numpy as np
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.plotting import (
+    plot_autocorr,
+    plot_category_trace,
+    plot_cluster_posterior,
+    plot_mixture,
+    plot_trace,
+)
 
 X, y = make_seed_data()
 fig, ax = plt.subplots()
@@ -26,33 +34,45 @@ ax.set_xlabel("data value")
 est = BayesianMCMCMixture(
     n_components=3, mean_prior_loc=0, mean_prior_scale=15, sd_lower=0, sd_upper=20, random_state=0
 ).fit(X)
-trace = est.sample_trace_
-print(az.summary(trace, var_names=["weights", "means", "sigma"]))
+print(az.summary(est.sample_trace_, var_names=["weights", "means", "sigma"]).to_string())
 
 # %%
-# Traces of the weights, the standard deviation and the means.
-az.plot_trace(trace, var_names=["weights", "sigma", "means"])
+# Full trace
+# ----------
+# Traces of the weights, the means and the standard deviation.
+#
+# The notebook drew a second trace plot "after convergence", with the first 5000 draws
+# dropped. It is not needed here: the ``tune`` warm-up iterations are discarded by the
+# fit, so every draw in ``sample_trace_`` is already a kept one.
+plot_trace(est)
+plt.tight_layout()
 
 # %%
-# Autocorrelation of the standard deviation: the exact Gibbs sweep decorrelates at once.
-az.plot_autocorr(trace, var_names=["sigma"], combined=True)
+# Autocorrelation of the standard deviation
+# -----------------------------------------
+# The exact Gibbs sweep decorrelates at once, where the notebook's Metropolis step needed
+# thinning by 5.
+plot_autocorr(est)
 
 # %%
+# The cluster of one data point
+# -----------------------------
 # The sampled category of point 0 over the draws of the first chain.
 i = 0
-category = trace.posterior["category"].sel(sample=i)
-fig, ax = plt.subplots()
-ax.plot(category.sel(chain=0).to_numpy(), drawstyle="steps-mid")
-ax.set_ylim(-0.1, 2.1)
-ax.set_xlabel("draw")
-ax.set_ylabel(f"category of point {i}")
+plot_category_trace(est, i)
 
 # %%
-# That point's cluster posterior: the share of draws in each category.
+# That point's cluster posterior: the share of draws in each category, as the notebook's
+# histogram, next to ``predict_proba``, the same probabilities averaged over the draws of
+# the other parameters, without the Monte Carlo noise of the sampled categories.
 print("true cluster:", y[i])
 print("  data value:", np.round(X[i, 0], 2))
-fig, ax = plt.subplots()
-ax.hist(category.to_numpy().ravel(), bins=[-0.5, 0.5, 1.5, 2.5], rwidth=0.9)
-ax.set_xticks([0, 1, 2])
-ax.set_xlabel("category")
+plot_cluster_posterior(est, i)
+
+# %%
+# What the notebook did not show
+# ------------------------------
+# The fitted mixture over the data: the posterior predictive density with a 94% pointwise
+# band across the draws.
+plot_mixture(est)
 plt.show()

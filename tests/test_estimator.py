@@ -60,24 +60,29 @@ def test_fitted_point_estimates_are_posterior_means(seed_fit):
     assert np.all(np.diff(seed_fit.means_[:, seed_fit.order_feature_]) > 0)
 
 
-def test_predict_proba_agrees_with_sampled_category_frequencies(seed_fit, seed_data):
-    """Rao-Blackwellised probabilities vs the literal share of sampled categories."""
-    X, _ = seed_data
-    trace = seed_fit.sample_trace_
-    category = trace.posterior["category"].to_numpy()  # (chain, draw, n)
-    k = seed_fit.n_components
-    indicators = (category[..., None] == np.arange(k)).astype(float)
-    frequencies = indicators.mean(axis=(0, 1))
-    proba = seed_fit.predict_proba(X)
-    # Monte Carlo standard errors of both estimates, per point and component, floored at
-    # the independent-draws value so that points whose category never moves count too.
+def _assert_sampled_categories_match_predict_proba(est, X):
+    """Rao-Blackwellised probabilities vs the literal share of sampled categories.
+
+    Both estimate the same posterior category frequencies; they must agree within their
+    Monte Carlo standard errors (Bonferroni over every point and component). The MCSE of
+    the shares is ArviZ's, floored at the independent-draws value so that points whose
+    category never moves count too.
+    """
+    category = est.sample_trace_.posterior["category"].to_numpy()  # (chain, draw, n)
+    indicators = (category[..., None] == np.arange(est.n_components)).astype(float)
+    shares = indicators.mean(axis=(0, 1))
+    proba = est.predict_proba(X)
     n_draws = category.shape[0] * category.shape[1]
-    mcse_freq = az.mcse(az.convert_to_dataset({"f": indicators}))["f"].to_numpy()
+    mcse_shares = az.mcse(az.convert_to_dataset({"f": indicators}))["f"].to_numpy()
     iid = np.sqrt(proba * (1 - proba) / n_draws) + 1 / n_draws
-    se = np.sqrt(np.nan_to_num(mcse_freq) ** 2 + iid**2)
-    z = _bonferroni_z(proba.size)
-    assert np.all(np.abs(frequencies - proba) <= z * se)
+    se = np.sqrt(np.nan_to_num(mcse_shares) ** 2 + iid**2)
+    assert np.all(np.abs(shares - proba) <= _bonferroni_z(proba.size) * se)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_predict_proba_agrees_with_sampled_category_frequencies(seed_fit, seed_data):
+    X, _ = seed_data
+    _assert_sampled_categories_match_predict_proba(seed_fit, X)
 
 
 def test_labels_predict_and_fit_predict_agree(seed_fit, seed_data):
@@ -355,3 +360,20 @@ def test_order_feature_is_the_one_that_separates():
     Z = centers[labels] + rng.normal(size=(300, 2))
     assert choose_order_feature(Z, labels, centers) == 1
     assert choose_order_feature(Z[:, ::-1], labels, centers[:, ::-1]) == 0
+
+
+@pytest.mark.parametrize("covariance_type", ["tied_spherical", "tied_diag", "spherical", "diag"])
+def test_sampled_categories_agree_with_predict_proba_on_unequal_feature_scales(covariance_type):
+    """The sweep samples the model that predict_proba describes, for every covariance type.
+
+    Features on scales 1e3 apart: the sweep standardises internally, and must do so
+    without changing the model (a regression test for per-feature units under one sigma).
+    """
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 200)
+    X = (np.array([[-4.0, 0.0], [0.0, 4.0], [4.0, -4.0]])[y] + rng.normal(size=(200, 2))) * [
+        1e3,
+        1.0,
+    ]
+    est = BayesianMCMCMixture(covariance_type=covariance_type, **FAST).fit(X)
+    _assert_sampled_categories_match_predict_proba(est, X)

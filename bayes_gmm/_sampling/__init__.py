@@ -6,6 +6,7 @@ Every sampler's posterior holds ``weights`` (component), ``means`` (component, f
 
 import contextlib
 import logging
+import os
 
 import numpy as np
 import pymc as pm
@@ -17,18 +18,25 @@ __all__ = ["GibbsMixtureStep", "pymc_sample_kwargs", "sample_gibbs"]
 PARAMETER_NAMES = ("weights", "means", "sigma")
 
 
-def pymc_sample_kwargs(*, draws, tune, chains, random_seed, verbose, var_names):
+# Point-iterations (n_samples x chains x (draws + tune)) from which chains run in parallel
+# processes: below it, starting the workers costs more than the sampling they share.
+PARALLEL_MIN_WORK = 200_000_000
+
+
+def pymc_sample_kwargs(*, n_samples, draws, tune, chains, random_seed, verbose, var_names):
     """The keyword arguments of ``pm.sample`` for the sampler settings of the estimator.
 
-    Chains run one after the other: at the sizes the Gibbs sweep meets in a typical fit,
-    starting worker processes costs more than the sampling itself. Convergence checks are
-    left to the estimator, which reports them in its own terms.
+    Chains run in parallel processes only for large problems (:data:`PARALLEL_MIN_WORK`);
+    the draws are the same either way, since each chain's generator comes from
+    ``random_seed``. Convergence checks are left to the estimator, which reports them in its
+    own terms.
     """
+    parallel = n_samples * chains * (draws + tune) >= PARALLEL_MIN_WORK
     return {
         "draws": draws,
         "tune": tune,
         "chains": chains,
-        "cores": 1,
+        "cores": min(chains, os.cpu_count() or 1) if parallel else 1,
         "random_seed": random_seed,
         "progressbar": verbose >= 1,
         "var_names": list(var_names),
@@ -58,7 +66,7 @@ def sample_gibbs(model, X, spec, initvals, center, spread, *, keep_categories, *
     and a fit must never be built from one.
     """
     var_names = [*PARAMETER_NAMES, "category"] if keep_categories else list(PARAMETER_NAMES)
-    kwargs = pymc_sample_kwargs(var_names=var_names, **settings)
+    kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
     with model, _quiet_pymc(settings["verbose"]):
         step = GibbsMixtureStep(X=X, spec=spec, center=center, spread=spread)
         idata = pm.sample(step=step, initvals=initvals, **kwargs)

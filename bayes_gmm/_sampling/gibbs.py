@@ -162,7 +162,8 @@ class GibbsMixtureStep(BlockedStep):
     spec : MixtureSpec
         The resolved model.
     center, spread : ndarray of shape (n_features,)
-        Location and scale the sweep standardises by.
+        Location and scale the sweep standardises by; for the spherical covariance types
+        the largest spread serves every feature.
     """
 
     name = "gibbs_mixture"
@@ -175,11 +176,13 @@ class GibbsMixtureStep(BlockedStep):
         self.vars = [model.rvs_to_values[model[name]] for name in self._VAR_NAMES]
         self.rng = get_random_generator(rng)
         self.spec = spec
+        unit = sigma_unit(spread, spec.covariance_type)
+        # One sigma across features (the spherical types) needs one unit across features
+        # too: scaling each feature by its own spread would give each its own sd.
+        spread = np.broadcast_to(unit, spread.shape) if unit.ndim == 0 else spread
         self._center = center
         self._spread = spread
-        self._sigma_scale = np.broadcast_to(
-            sigma_unit(spread, spec.covariance_type), spec.sigma_shape
-        )
+        self._sigma_scale = np.broadcast_to(unit, spec.sigma_shape)
         self._Z = (X - center) / spread
         self._prior_loc = (spec.mean_prior_loc - center) / spread
         self._prior_scale = spec.mean_prior_scale / spread

@@ -1,0 +1,446 @@
+"""Plots that show a fitted :class:`~bayes_gmm.BayesianMCMCMixture` and its posterior.
+
+Every function takes a fitted estimator, draws with matplotlib, and returns what it drew
+on: the ``Axes``, or the array of axes ArviZ returns. The training data are read back from
+``est.sample_trace_.observed_data``, so a fitted estimator (or a trace loaded from disk
+into one) is all a plot needs.
+
+Needs matplotlib: ``pip install "bayes_gmm[plot]"``.
+"""
+
+import operator
+
+import arviz as az
+import numpy as np
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._estimator import MAX_POINTWISE_DRAWS
+from ._posterior import Draws, pointwise_log_likelihood
+
+__all__ = [
+    "plot_autocorr",
+    "plot_category_trace",
+    "plot_cluster_posterior",
+    "plot_mixture",
+    "plot_trace",
+    "plot_uncertainty",
+]
+
+# Draws used for the pointwise band of plot_mixture: enough for stable 3% and 97%
+# quantiles, few enough that a density per draw on the grid stays cheap.
+MAX_BAND_DRAWS = 200
+BAND_PROB = 0.94
+GRID_POINTS = 400
+
+
+def _import_pyplot():
+    """matplotlib.pyplot, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            'bayes_gmm.plotting needs matplotlib; install it with pip install "bayes_gmm[plot]"'
+        ) from exc
+    return plt
+
+
+# Fail on import rather than at the first plot, with the install hint either way.
+_import_pyplot()
+
+
+def _new_axes(ax):
+    if ax is None:
+        _, ax = _import_pyplot().subplots()
+    return ax
+
+
+def _training_data(est):
+    check_is_fitted(est)
+    return est._training_data()
+
+
+def _data(est, X):
+    """The training data when ``X`` is None, else ``X`` checked against the fit."""
+    if X is None:
+        return _training_data(est)
+    X = check_array(X, dtype=np.float64)
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but est was fitted on {est.n_features_in_}."
+        )
+    return X
+
+
+def _point_index(est, i):
+    n_samples = _training_data(est).shape[0]
+    i = operator.index(i)
+    if not 0 <= i < n_samples:
+        raise ValueError(
+            f"i={i} is not the index of a training point: the fit saw {n_samples} points, "
+            f"0 to {n_samples - 1}."
+        )
+    return i
+
+
+def _feature_label(est, j):
+    names = getattr(est, "feature_names_in_", None)
+    return str(names[j]) if names is not None else f"feature {j}"
+
+
+def _uncertainty(est, X):
+    """1 - the largest posterior component probability of each point."""
+    return 1.0 - est.predict_proba(X).max(axis=1)
+
+
+def _draws_subset(est, max_draws):
+    """At most ``max_draws`` evenly spaced posterior draws, flattened over chains."""
+    draws = est._posterior_draws()
+    n_draws = draws.weights.shape[0]
+    # Evenly spaced rather than random: reproducible, and spread over every chain.
+    keep = np.unique(np.linspace(0, n_draws - 1, min(max_draws, n_draws)).astype(int))
+    return Draws(*(values[keep] for values in draws))
+
+
+def _component_variances(est):
+    """Posterior mean variance of each component and feature, shape (k, d)."""
+    k, d = est.means_.shape
+    if est.covariance_type in ("tied_spherical", "tied_diag"):
+        return np.broadcast_to(np.diag(est.covariances_), (k, d))
+    if est.covariance_type == "spherical":
+        return np.broadcast_to(est.covariances_[:, None], (k, d))
+    return est.covariances_
+
+
+def plot_trace(est, var_names=("weights", "means", "sigma"), **kwargs):
+    """Trace and marginal density of each parameter, by :func:`arviz.plot_trace`.
+
+    The tuning draws are not in ``sample_trace_``: every draw shown is a kept one.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator.
+    var_names : sequence of str, default=("weights", "means", "sigma")
+        Posterior variables to show.
+    **kwargs
+        Passed to :func:`arviz.plot_trace`.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes, shape (len(var_names), 2)
+        Densities in the first column, traces in the second.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_trace
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> plot_trace(est).shape
+    (3, 2)
+    """
+    check_is_fitted(est)
+    return az.plot_trace(est.sample_trace_, var_names=list(var_names), **kwargs)
+
+
+def plot_autocorr(est, var_names=("sigma",), **kwargs):
+    """Autocorrelation of the draws by lag, by :func:`arviz.plot_autocorr`.
+
+    Chains are combined unless ``combined=False`` is passed.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator.
+    var_names : sequence of str, default=("sigma",)
+        Posterior variables to show.
+    **kwargs
+        Passed to :func:`arviz.plot_autocorr`.
+
+    Returns
+    -------
+    axes : matplotlib Axes or ndarray of them
+        One panel per scalar parameter (and per chain when not combined).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_autocorr
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> ax = plot_autocorr(est)
+    >>> ax.get_title()
+    'sigma\\n0'
+    """
+    check_is_fitted(est)
+    kwargs.setdefault("combined", True)
+    return az.plot_autocorr(est.sample_trace_, var_names=list(var_names), **kwargs)
+
+
+def plot_category_trace(est, i, ax=None, chain=0):
+    """The sampled category of training point ``i`` over the draws of one chain.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator whose trace holds the ``category`` draws.
+    i : int
+        Index of the training point.
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
+    chain : int, default=0
+        Position of the chain to show.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        When the trace holds no category draws: the fit keeps none when n_samples *
+        chains * draws exceeds ``MAX_POINTWISE_DRAWS`` (4 million).
+        :func:`plot_cluster_posterior` needs none.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_category_trace
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> ax = plot_category_trace(est, 0)
+    >>> ax.get_ylabel()
+    'category of point 0'
+    """
+    i = _point_index(est, i)
+    posterior = est.sample_trace_.posterior
+    if "category" not in posterior:
+        raise ValueError(
+            "est.sample_trace_ holds no 'category' draws: the fit does not store them when "
+            f"n_samples * chains * draws exceeds {MAX_POINTWISE_DRAWS:,}. "
+            "plot_cluster_posterior(est, i) shows the same information from the other "
+            "parameters' draws."
+        )
+    n_chains = posterior.sizes["chain"]
+    if not 0 <= chain < n_chains:
+        raise ValueError(f"chain={chain} is out of range: the trace has {n_chains} chains.")
+    ax = _new_axes(ax)
+    category = posterior["category"].isel(chain=chain, sample=i).to_numpy()
+    ax.plot(category, drawstyle="steps-mid")
+    k = est.n_components
+    ax.set_ylim(-0.1, k - 1 + 0.1)
+    ax.set_yticks(range(k))
+    ax.set_xlabel("draw")
+    ax.set_ylabel(f"category of point {i}")
+    return ax
+
+
+def plot_cluster_posterior(est, i, ax=None):
+    """Posterior probability of each component for training point ``i``, as bars.
+
+    The bars are ``est.predict_proba`` of the point: the mean over draws of each
+    component's conditional probability (Rao-Blackwellised). When the trace holds the
+    category draws, a second set of bars shows the share of draws in each category, the
+    notebook's histogram: the same quantity, estimated with more Monte Carlo noise.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator.
+    i : int
+        Index of the training point.
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_cluster_posterior
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> ax = plot_cluster_posterior(est, 0)
+    >>> len(ax.containers)
+    2
+    """
+    i = _point_index(est, i)
+    k = est.n_components
+    components = np.arange(k)
+    proba = est.predict_proba(_training_data(est)[i : i + 1])[0]
+    posterior = est.sample_trace_.posterior
+    ax = _new_axes(ax)
+    if "category" not in posterior:
+        ax.bar(components, proba, width=0.8, label="predict_proba (Rao-Blackwellised)")
+    else:
+        sampled = posterior["category"].isel(sample=i).to_numpy().ravel()
+        shares = np.bincount(sampled, minlength=k) / sampled.size
+        ax.bar(components - 0.2, proba, width=0.4, label="predict_proba (Rao-Blackwellised)")
+        ax.bar(components + 0.2, shares, width=0.4, label="share of sampled categories")
+    ax.set_xticks(components)
+    # Head room above probability 1 keeps the legend off the bars.
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_xlabel("component")
+    ax.set_ylabel(f"posterior probability of point {i}")
+    ax.legend()
+    return ax
+
+
+def plot_mixture(est, X=None, ax=None, bins=40):
+    """The data with the fitted mixture over them.
+
+    One feature: a density histogram of ``X``, the posterior predictive density
+    (``exp(est.score_samples)``) as a line, and a 94% pointwise band of the mixture
+    density across draws (from at most 200 evenly spaced draws). Two or more features: a
+    scatter of the first two, coloured by ``est.predict`` and faded by the uncertainty
+    ``1 - max predict_proba``, with the 1- and 2-sd ellipses of each component from
+    ``means_`` and the posterior mean variances (exact marginals: the covariances are
+    diagonal).
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator.
+    X : array-like of shape (n_samples, n_features), default=None
+        Data to show; None: the training data.
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
+    bins : int, sequence or str, default=40
+        Bins of the histogram of one feature, as :func:`numpy.histogram` takes them.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_mixture
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> ax = plot_mixture(est)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['data', 'posterior predictive density', '94% pointwise interval']
+    """
+    X = _data(est, X)
+    ax = _new_axes(ax)
+    if X.shape[1] == 1:
+        _plot_density(est, X, ax, bins)
+    else:
+        _plot_clusters(est, X, ax)
+    return ax
+
+
+def _plot_density(est, X, ax, bins):
+    low, high = X.min(), X.max()
+    pad = 0.1 * (high - low) or 1.0
+    grid = np.linspace(low - pad, high + pad, GRID_POINTS)[:, None]
+    per_draw = np.exp(pointwise_log_likelihood(grid, _draws_subset(est, MAX_BAND_DRAWS)))
+    tail = (1 - BAND_PROB) / 2
+    lower, upper = np.quantile(per_draw, [tail, 1 - tail], axis=0)
+    heights, _, _ = ax.hist(X[:, 0], bins=bins, density=True, color="0.8", label="data")
+    ax.plot(
+        grid[:, 0],
+        np.exp(est.score_samples(grid)),
+        color="C0",
+        label="posterior predictive density",
+    )
+    ax.fill_between(
+        grid[:, 0], lower, upper, color="C0", alpha=0.3, label=f"{BAND_PROB:.0%} pointwise interval"
+    )
+    # Head room above the highest bar or band keeps the legend off the peaks.
+    ax.set_ylim(0, 1.45 * max(heights.max(), upper.max()))
+    ax.set_xlabel(_feature_label(est, 0))
+    ax.set_ylabel("density")
+    ax.legend()
+
+
+def _plot_clusters(est, X, ax):
+    from matplotlib.patches import Ellipse
+
+    labels = est.predict(X)
+    ax.scatter(
+        X[:, 0], X[:, 1], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
+    )
+    sd = np.sqrt(_component_variances(est)[:, :2])
+    for c, (mean, (sd_x, sd_y)) in enumerate(zip(est.means_[:, :2], sd, strict=True)):
+        for n_sd, style in ((1, "-"), (2, "--")):
+            ax.add_patch(
+                Ellipse(
+                    mean,
+                    2 * n_sd * sd_x,
+                    2 * n_sd * sd_y,
+                    fill=False,
+                    edgecolor=f"C{c}",
+                    linestyle=style,
+                    label=f"component {c}" if n_sd == 1 else None,
+                )
+            )
+    ax.set_xlabel(_feature_label(est, 0))
+    ax.set_ylabel(_feature_label(est, 1))
+    ax.legend(title="1 and 2 sd")
+
+
+def plot_uncertainty(est, X=None, ax=None, kind="hist"):
+    """How sure the fit is of each point's component: ``1 - max predict_proba``.
+
+    0 means one component takes the point with certainty; the largest possible value,
+    ``1 - 1 / n_components``, means every component is as likely.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        A fitted estimator.
+    X : array-like of shape (n_samples, n_features), default=None
+        Points to judge; None: the training data.
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
+    kind : {"hist", "scatter"}, default="hist"
+        ``"hist"``: a histogram of the uncertainty. ``"scatter"``: the uncertainty against
+        the feature the means are ordered on, which shows where the uncertain points lie.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.plotting import plot_uncertainty
+    >>> X, _ = make_seed_data()
+    >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
+    >>> ax = plot_uncertainty(est, kind="scatter")
+    >>> ax.get_xlabel()
+    'feature 0 (order feature)'
+    """
+    if kind not in ("hist", "scatter"):
+        raise ValueError(f"kind={kind!r} is not one of 'hist', 'scatter'.")
+    X = _data(est, X)
+    uncertainty = _uncertainty(est, X)
+    ax = _new_axes(ax)
+    label = "uncertainty: 1 - max posterior probability"
+    if kind == "hist":
+        ax.hist(uncertainty, bins=20, range=(0.0, 1.0 - 1.0 / est.n_components))
+        ax.set_xlabel(label)
+        ax.set_ylabel("number of points")
+    else:
+        a = est.order_feature_
+        ax.scatter(X[:, a], uncertainty, s=12)
+        ax.set_xlabel(f"{_feature_label(est, a)} (order feature)")
+        ax.set_ylabel(label)
+    return ax

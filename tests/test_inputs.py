@@ -1,0 +1,164 @@
+"""Hostile inputs: each either fits correctly or raises a clear ValueError or TypeError."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.metrics import adjusted_rand_score
+
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm.datasets import make_seed_data
+
+QUICK = {"draws": 50, "tune": 50, "random_state": 0}
+SEED_X, SEED_Y = make_seed_data(n_samples=150)
+
+
+def _with(value, row=3):
+    X = SEED_X.copy()
+    X[row, 0] = value
+    return X
+
+
+FIT = "fit"
+# (id, X, estimator parameters, expected): expected is FIT or (error type, message regex).
+CASES = [
+    ("nan", _with(np.nan), {}, (ValueError, "Input X contains NaN")),
+    ("+inf", _with(np.inf), {}, (ValueError, "Input X contains infinity")),
+    ("-inf", _with(-np.inf), {}, (ValueError, "Input X contains infinity")),
+    ("empty", np.empty((0, 1)), {}, (ValueError, "0 sample")),
+    ("one sample", SEED_X[:1], {}, (ValueError, "n_samples=1 should be >=")),
+    ("fewer samples than components", SEED_X[:2], {}, (ValueError, "n_samples=2 should be")),
+    ("zero features", np.empty((10, 0)), {}, (ValueError, "0 feature")),
+    ("strings", np.array([["a"], ["b"], ["c"], ["d"]]), {}, (ValueError, "convert string")),
+    ("object numbers", SEED_X.astype(object), {}, FIT),
+    ("complex", SEED_X + 1j, {}, (ValueError, "Complex data not supported")),
+    ("sparse", sp.csr_matrix(SEED_X), {}, (TypeError, "Sparse data was passed")),
+    ("booleans", np.c_[SEED_X > 0, SEED_X > 3], {"n_components": 2}, FIT),
+    ("integers", np.round(SEED_X * 10).astype(int), {}, FIT),
+    ("float32", SEED_X.astype(np.float32), {}, FIT),
+    ("list of lists", SEED_X.tolist(), {}, FIT),
+    ("1-D", SEED_X[:, 0], {}, (ValueError, "Reshape your data")),
+    ("3-D", SEED_X[:, :, None], {}, (ValueError, "Found array with dim 3")),
+    ("scale 1e-150", SEED_X * 1e-150, {}, FIT),
+    ("scale 1e150", SEED_X * 1e150, {}, FIT),
+    (
+        "constant feature",
+        np.c_[SEED_X, np.ones(150)],
+        {},
+        (ValueError, r"zero variance in .*\[1\]"),
+    ),
+    ("all points identical", np.ones((20, 2)), {}, (ValueError, r"zero variance in .*\[0, 1\]")),
+    ("duplicated points", np.repeat(SEED_X, 3, axis=0), {}, FIT),
+    ("one component", SEED_X, {"n_components": 1}, FIT),
+    ("min_weight conflict", SEED_X, {"n_components": 11}, FIT),
+    (
+        "explicit min_weight conflict",
+        SEED_X,
+        {"n_components": 11, "min_weight": 0.1},
+        (ValueError, r"min_weight=0.1 must be smaller than 1 / n_components = 1/11"),
+    ),
+    ("mean_prior_loc strings", SEED_X, {"mean_prior_loc": ["a"]}, (ValueError, "mean_prior_loc")),
+]
+
+# Every parameter given a wrong type, then an out-of-range value.
+BAD_PARAMETERS = [
+    ("n_components", "3"),
+    ("n_components", 0),
+    ("covariance_type", 1),
+    ("covariance_type", "full"),
+    ("weight_concentration", "1"),
+    ("weight_concentration", -1.0),
+    ("min_weight", None),
+    ("min_weight", 1.0),
+    ("mean_prior_loc", "zero"),
+    ("mean_prior_loc", [np.inf]),
+    ("mean_prior_scale", "big"),
+    ("mean_prior_scale", 0.0),
+    ("sd_lower", "0"),
+    ("sd_lower", -1e-3),
+    ("sd_upper", [1.0, 2.0]),
+    ("sd_upper", -20.0),
+    ("draws", 1.5),
+    ("draws", 0),
+    ("tune", "1000"),
+    ("tune", -5),
+    ("chains", None),
+    ("chains", 0),
+    ("random_state", 1.5),
+    ("random_state", -1),
+    ("verbose", "yes"),
+    ("verbose", -1),
+]
+
+
+def _assert_fitted_sanely(est, X):
+    X = np.asarray(X, dtype=float)
+    proba = est.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.isfinite(est.score(X))
+    for name in ("weights_", "means_", "covariances_"):
+        assert np.all(np.isfinite(getattr(est, name))), name
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("X", "params", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_input_case(X, params, expected):
+    est = BayesianMCMCMixture(**{**QUICK, **params})
+    if expected == FIT:
+        _assert_fitted_sanely(est.fit(X), X)
+    else:
+        error, message = expected
+        with pytest.raises(error, match=message):
+            est.fit(X)
+        assert not hasattr(est, "sample_trace_")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), BAD_PARAMETERS, ids=[f"{n}={v!r}" for n, v in BAD_PARAMETERS]
+)
+def test_bad_parameter_names_itself_and_its_value(name, value):
+    with pytest.raises((ValueError, TypeError)) as info:
+        BayesianMCMCMixture(**{name: value}).fit(SEED_X)
+    assert name in str(info.value)
+    assert repr(value) in str(info.value) or str(value) in str(info.value)
+
+
+def test_tiny_scale_fit_is_the_unit_fit_rescaled():
+    unit = BayesianMCMCMixture(**QUICK).fit(SEED_X)
+    for scale in (1e-150, 1e150):
+        scaled = BayesianMCMCMixture(**QUICK).fit(SEED_X * scale)
+        assert adjusted_rand_score(unit.labels_, scaled.labels_) > 0.9
+        np.testing.assert_allclose(scaled.means_ / scale, unit.means_, atol=0.3)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    X=st.integers(2, 40).flatmap(
+        lambda n: st.integers(1, 3).flatmap(
+            lambda d: arrays(
+                np.float64,
+                (n, d),
+                elements=st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64),
+            )
+        )
+    ),
+    n_components=st.integers(1, 4),
+    covariance_type=st.sampled_from(["tied_spherical", "tied_diag", "spherical", "diag"]),
+)
+def test_any_finite_data_fits_or_raises_a_clear_error(X, n_components, covariance_type):
+    est = BayesianMCMCMixture(
+        n_components, covariance_type=covariance_type, draws=10, tune=10, random_state=0
+    )
+    try:
+        est.fit(X)
+    except ValueError as error:
+        # The only refusals allowed for finite 2-D data: too few samples or a constant feature.
+        assert "n_samples=" in str(error) or "zero variance" in str(error), error
+        return
+    _assert_fitted_sanely(est, X)

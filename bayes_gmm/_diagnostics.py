@@ -21,14 +21,16 @@ INTERVAL_PROB = 0.94
 def convergence_report(trace):
     """Maximum R-hat, minimum bulk and tail ESS over weights, means and sigma, as a dict.
 
-    ``divergences`` is the number of divergent transitions where the sampler reports them
-    (NUTS), else None.
+    ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
+    transitions where the sampler reports them (NUTS), else None.
     """
     posterior = trace.posterior[PARAMETERS]
+    n_chains = posterior.sizes["chain"]
     # A parameter that never moves (the weight of a single component) has no R-hat or ESS:
     # ArviZ returns NaN for it, with a warning that says nothing to the user.
     with np.errstate(divide="ignore", invalid="ignore"):
-        r_hat = az.rhat(posterior)
+        # R-hat compares chains: with one there is none.
+        r_hat = az.rhat(posterior) if n_chains > 1 else None
         ess_bulk = az.ess(posterior, method="bulk")
         ess_tail = az.ess(posterior, method="tail")
     stats = trace.get("sample_stats")
@@ -36,7 +38,7 @@ def convergence_report(trace):
     if stats is not None and "diverging" in stats:
         diverging = int(stats["diverging"].sum())
     return {
-        "max_r_hat": _extreme(r_hat, np.nanmax),
+        "max_r_hat": None if r_hat is None else _extreme(r_hat, np.nanmax),
         "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
         "min_ess_tail": _extreme(ess_tail, np.nanmin),
         "divergences": diverging,
@@ -44,17 +46,20 @@ def convergence_report(trace):
 
 
 def _extreme(dataset, reduce):
-    return float(reduce(np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])))
+    values = np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])
+    # NaN marks parameters that never move; None if nothing else is left.
+    return float(reduce(values)) if np.isfinite(values).any() else None
 
 
 def warn_if_not_converged(report, n_chains, n_draws):
     """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed."""
     problems = []
-    if not report["max_r_hat"] <= MAX_R_HAT:
-        problems.append(f"max R-hat {report['max_r_hat']:.3f} > {MAX_R_HAT}")
+    r_hat = report["max_r_hat"]
+    if r_hat is not None and r_hat > MAX_R_HAT:
+        problems.append(f"max R-hat {r_hat:.3f} > {MAX_R_HAT}")
     for kind in ("bulk", "tail"):
         value = report[f"min_ess_{kind}"]
-        if not value >= MIN_ESS:
+        if value is not None and value < MIN_ESS:
             problems.append(f"min {kind} ESS {value:.0f} < {MIN_ESS}")
     if report["divergences"]:
         problems.append(f"{report['divergences']} divergent transitions")

@@ -18,21 +18,23 @@ from ._diagnostics import (
     warn_if_order_does_not_separate,
 )
 from ._init import choose_order_feature, initial_point, kmeans_partition
-from ._model import OBSERVED, build_latent_model, model_coords
+from ._model import OBSERVED, build_model, model_coords
 from ._persistence import load_fit, save_fit
 from ._posterior import (
     COVARIANCE_TYPES,
     Draws,
     category_probabilities,
     covariances_from_sigma,
+    draws_of,
     expand_sigma,
     log_predictive_density,
     n_free_parameters,
     pointwise_log_likelihood,
     sample_predictive,
 )
-from ._sampling import sample_gibbs
-from ._spec import MixtureSpec, data_scales, resolve_spec
+from ._sampling import SAMPLERS, sample_posterior
+from ._sampling.nuts import BACKENDS
+from ._spec import SD_PRIORS, MixtureSpec, data_scales, resolve_spec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
 # n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
@@ -42,19 +44,23 @@ from ._spec import MixtureSpec, data_scales, resolve_spec
 MAX_POINTWISE_DRAWS = 4_000_000
 
 
-def _draws_of(posterior, spec):
-    """The posterior's draws flattened over chains, sigma expanded to (S, k, d)."""
-    k, d = spec.n_components, spec.n_features
-    return Draws(
-        weights=posterior["weights"].to_numpy().reshape(-1, k),
-        means=posterior["means"].to_numpy().reshape(-1, k, d),
-        sigma_kd=expand_sigma(
-            posterior["sigma"].to_numpy().reshape(-1, *spec.sigma_shape),
-            spec.covariance_type,
-            k,
-            d,
-        ),
-    )
+def _model_attrs(spec):
+    """The resolved model, echoed in the trace's posterior attributes (netCDF-friendly)."""
+    attrs = {
+        "covariance_type": spec.covariance_type,
+        "n_components": spec.n_components,
+        "weight_concentration": spec.weight_concentration,
+        "min_weight": spec.min_weight,
+        "order_feature": spec.order_feature,
+        "sd_prior": spec.sd_prior,
+        "mean_prior_loc": spec.mean_prior_loc,
+        "mean_prior_scale": spec.mean_prior_scale,
+        "sd_lower": np.atleast_1d(spec.sd_lower),
+        "sd_upper": np.atleast_1d(spec.sd_upper),
+    }
+    if spec.sd_prior_scale is not None:
+        attrs["sd_prior_scale"] = np.atleast_1d(spec.sd_prior_scale)
+    return attrs
 
 
 class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
@@ -90,6 +96,20 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         spreads (per feature, or the largest spread for the spherical types). The seed's
         prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters when a
         component holds tied values, where the posterior would otherwise be improper.
+    sd_prior : {"uniform", "halfnormal"}, default="uniform"
+        Prior on every standard deviation: the seed's Uniform(sd_lower, sd_upper), or a
+        HalfNormal(sd_prior_scale) restricted to sigma >= sd_lower.
+    sd_prior_scale : float or None, default=None
+        Scale of the half-normal sd prior; None: 5 robust spreads. Only with
+        ``sd_prior="halfnormal"``.
+    sampler : {"gibbs", "nuts", "metropolis"}, default="gibbs"
+        ``"gibbs"``: the exact blocked Gibbs step, fast. ``"nuts"``: PyMC's NUTS on the
+        model with the categories summed out (categories recovered per draw afterwards);
+        slower, chiefly to cross-check. ``"metropolis"``: the seed notebook's Metropolis
+        plus categorical Gibbs scheme, very slow, kept for fidelity.
+    nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, default="pymc"
+        Backend of ``sampler="nuts"``. The others are optional: ``pip install
+        "bayes_gmm[nutpie]"`` or ``"bayes_gmm[jax]"``.
     draws : int, default=1000
         Draws kept per chain.
     tune : int, default=1000
@@ -115,8 +135,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         Modal posterior component of each training point, equal to ``predict(X)``.
     order_feature_ : int
         Feature on which the component means are ordered: the best separated one.
-    min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_
-        The prior values used, with data-dependent defaults resolved.
+    min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_
+        The prior values used, with data-dependent defaults resolved (``sd_upper_`` is
+        infinite for the half-normal prior, ``sd_prior_scale_`` None for the uniform one).
+        They are echoed, with the sampler, in ``sample_trace_.posterior.attrs``.
     convergence_ : dict
         ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over weights, means and sigma,
         and ``divergences`` (None for samplers without them). A
@@ -161,6 +183,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         "mean_prior_scale": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
         "sd_lower": [None, Interval(Real, 0, None, closed="left")],
         "sd_upper": [None, Interval(Real, 0, None, closed="neither")],
+        "sd_prior": [StrOptions(set(SD_PRIORS))],
+        "sd_prior_scale": [None, Interval(Real, 0, None, closed="neither")],
+        "sampler": [StrOptions(set(SAMPLERS))],
+        "nuts_sampler": [StrOptions(set(BACKENDS))],
         "draws": [Interval(Integral, 1, None, closed="left")],
         "tune": [Interval(Integral, 0, None, closed="left")],
         "chains": [Interval(Integral, 1, None, closed="left")],
@@ -179,6 +205,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         mean_prior_scale=None,
         sd_lower=None,
         sd_upper=None,
+        sd_prior="uniform",
+        sd_prior_scale=None,
+        sampler="gibbs",
+        nuts_sampler="pymc",
         draws=1000,
         tune=1000,
         chains=2,
@@ -193,6 +223,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         self.mean_prior_scale = mean_prior_scale
         self.sd_lower = sd_lower
         self.sd_upper = sd_upper
+        self.sd_prior = sd_prior
+        self.sd_prior_scale = sd_prior_scale
+        self.sampler = sampler
+        self.nuts_sampler = nuts_sampler
         self.draws = draws
         self.tune = tune
         self.chains = chains
@@ -241,21 +275,23 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
 
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
         coords = model_coords(self.n_components, feature_names, n_samples)
-        model = build_latent_model(X, spec, coords)
-        trace = sample_gibbs(
+        model = build_model(self.sampler, X, spec, coords)
+        trace = sample_posterior(
+            self.sampler,
             model,
             X,
             spec,
             initial_point(X, spec, labels, scales.median + scales.spread * centers),
-            scales.median,
-            scales.spread,
+            scales,
             keep_categories=n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS,
+            nuts_sampler=self.nuts_sampler,
             draws=self.draws,
             tune=self.tune,
             chains=self.chains,
             random_seed=int(sampler_seed),
             verbose=self.verbose,
         )
+        trace.posterior.attrs.update(_model_attrs(spec))
 
         if n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS:
             trace.add_groups(log_likelihood=self._log_likelihood_dataset(X, trace, spec))
@@ -279,6 +315,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         self.mean_prior_scale_ = spec.mean_prior_scale
         self.sd_lower_ = spec.sd_lower
         self.sd_upper_ = spec.sd_upper
+        self.sd_prior_scale_ = spec.sd_prior_scale
         self.weights_ = posterior["weights"].mean(("chain", "draw")).to_numpy()
         self.means_ = posterior["means"].mean(("chain", "draw")).to_numpy()
         self.covariances_ = covariances_from_sigma(
@@ -297,7 +334,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         """Pointwise log-likelihood, categories summed out, in ArviZ's layout."""
         posterior = trace.posterior
         n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-        values = pointwise_log_likelihood(X, _draws_of(posterior, spec))
+        values = pointwise_log_likelihood(X, draws_of(posterior, spec))
         return xr.Dataset(
             {
                 OBSERVED: (
@@ -473,14 +510,19 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
 
     @property
     def model_(self):
-        """The latent PyMC model of the fit, rebuilt from the trace after unpickling."""
+        """The PyMC model the fit sampled, rebuilt from the trace after unpickling.
+
+        The latent model (a category per point) for ``"gibbs"`` and ``"metropolis"``, the
+        marginalised one for ``"nuts"``.
+        """
         check_is_fitted(self)
         if getattr(self, "_model", None) is None:
             observed = self.sample_trace_.observed_data[OBSERVED]
             coords = model_coords(
                 self.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]
             )
-            self._model = build_latent_model(observed.to_numpy(), self._spec, coords)
+            sampler = self.sample_trace_.posterior.attrs["sampler"].split()[0]
+            self._model = build_model(sampler, observed.to_numpy(), self._spec, coords)
         return self._model
 
     def __getstate__(self):
@@ -491,7 +533,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         return state
 
     def _posterior_draws(self):
-        return _draws_of(self.sample_trace_.posterior, self._spec)
+        return draws_of(self.sample_trace_.posterior, self._spec)
 
     def _predict_proba(self, X):
         return category_probabilities(X, self._posterior_draws())

@@ -70,9 +70,7 @@ def initial_point(X, spec, labels, centers):
         sigma = np.where((n_terms > 0) & (ss > 0), np.sqrt(ss / n_terms), overall)
     lower = np.broadcast_to(spec.sd_lower, sigma.shape)
     upper = np.broadcast_to(spec.sd_upper, sigma.shape)
-    sigma = np.where(sigma > 0, sigma, upper / 10)
+    sigma = np.where(sigma > 0, sigma, np.minimum(upper, spec.mean_prior_scale.min()) / 10)
     # np.clip returns a bare scalar for 0-d input; PyMC's point needs an ndarray.
-    sigma = np.asarray(
-        np.clip(sigma, lower + 1e-3 * (upper - lower), upper - 1e-3 * (upper - lower))
-    )
+    sigma = np.asarray(np.clip(sigma, lower * 1.001 + np.finfo(float).tiny, upper * 0.999))
     return {"weights": weights, "means": means, "sigma": sigma, "category": category}

@@ -1,15 +1,23 @@
-"""The constrained Bayesian Gaussian mixture as a PyMC model.
+"""The constrained Bayesian Gaussian mixture as PyMC models.
 
 The latent form is the seed notebook's: a category per point, Dirichlet weights and
-Normal means held in the constrained region by hard potentials, Uniform standard
-deviations. The Gibbs step owns weights, means and sigma, so they carry no transform and
-the step reads and writes natural values; the potentials then cost a Gibbs sweep nothing
-and keep ``model.logp`` honest about the support.
+Normal means held in the constrained region by hard potentials, and the sd prior. For the
+Gibbs step, which owns weights, means and sigma, they carry no transform: the step reads and
+writes natural values, and the potentials cost a Gibbs sweep nothing while keeping
+``model.logp`` honest about the support. For the seed's Metropolis scheme they keep PyMC's
+default transforms, as in the notebook.
+
+The marginalised form, for NUTS, sums the categories out and expresses both restrictions
+smoothly, with no hard wall: ``w = m + (1 - k m) u`` with u uniform on the simplex is
+exactly uniform on the restricted simplex (the map is affine), and the factor
+prod w^(alpha - 1) makes it the restricted Dirichlet(alpha); PyMC's ``ordered`` transform
+on iid Normals is exactly the iid Normal prior restricted to increasing values.
 """
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.transforms import ordered
 
 from ._posterior import sigma_dims, sigma_index
 
@@ -25,16 +33,40 @@ def model_coords(n_components, feature_names, n_samples):
     }
 
 
-def build_latent_model(X, spec, coords):
-    """The seed's model, generalised to d features and four covariance types."""
-    k, d = spec.n_components, spec.n_features
+def _sd_prior(spec, transformed):
+    """The sd prior: Uniform(sd_lower, sd_upper), or HalfNormal restricted to >= sd_lower."""
+    shape = spec.sigma_shape
+    kwargs = {"shape": shape, "dims": sigma_dims(spec.covariance_type) or None}
+    if not transformed:
+        kwargs["default_transform"] = None
+    lower = np.broadcast_to(spec.sd_lower, shape)
+    if spec.sd_prior == "uniform":
+        return pm.Uniform(
+            "sigma", lower=lower, upper=np.broadcast_to(spec.sd_upper, shape), **kwargs
+        )
+    return pm.Truncated(
+        "sigma",
+        pm.HalfNormal.dist(sigma=np.broadcast_to(spec.sd_prior_scale, shape)),
+        lower=lower,
+        **kwargs,
+    )
+
+
+def _sigma_kd(sigma, spec):
+    return pt.flatten(sigma)[sigma_index(spec.covariance_type, spec.n_components, spec.n_features)]
+
+
+def build_latent_model(X, spec, coords, transformed=False):
+    """The seed's model, generalised to d features, four covariance types and two sd priors.
+
+    ``transformed=False`` (Gibbs) leaves weights, means and sigma untransformed.
+    """
+    k = spec.n_components
     a = spec.order_feature
+    no_transform = {} if transformed else {"default_transform": None}
     with pm.Model(coords=coords) as model:
         weights = pm.Dirichlet(
-            "weights",
-            a=np.full(k, spec.weight_concentration),
-            dims="component",
-            default_transform=None,
+            "weights", a=np.full(k, spec.weight_concentration), dims="component", **no_transform
         )
         pm.Potential(
             "min_weight_potential",
@@ -45,22 +77,15 @@ def build_latent_model(X, spec, coords):
             mu=spec.mean_prior_loc,
             sigma=spec.mean_prior_scale,
             dims=("component", "feature"),
-            default_transform=None,
+            **no_transform,
         )
         pm.Potential(
             "order_means_potential",
             pt.switch(pt.any(pt.lt(pt.diff(means[:, a]), 0)), -np.inf, 0.0),
         )
-        sigma = pm.Uniform(
-            "sigma",
-            lower=np.broadcast_to(spec.sd_lower, spec.sigma_shape),
-            upper=np.broadcast_to(spec.sd_upper, spec.sigma_shape),
-            shape=spec.sigma_shape,
-            dims=sigma_dims(spec.covariance_type) or None,
-            default_transform=None,
-        )
+        sigma = _sd_prior(spec, transformed)
         category = pm.Categorical("category", p=weights, dims="sample")
-        sigma_kd = pt.flatten(sigma)[sigma_index(spec.covariance_type, k, d)]
+        sigma_kd = _sigma_kd(sigma, spec)
         pm.Normal(
             OBSERVED,
             mu=means[category],
@@ -69,3 +94,71 @@ def build_latent_model(X, spec, coords):
             dims=("sample", "feature"),
         )
     return model
+
+
+def _mixture_logp(value, weights, means, sigma_kd):
+    """log sum_c w_c prod_j Normal(x_ij | mu_cj, sigma_cj) for each row of ``value``."""
+    z = (value[:, None, :] - means[None]) / sigma_kd[None]
+    log_components = (
+        pt.log(weights)[None]
+        - pt.sum(pt.log(sigma_kd), axis=-1)[None]
+        - 0.5 * pt.sum(z**2, axis=-1)
+    ) - 0.5 * value.shape[1] * np.log(2 * np.pi)
+    return pt.logsumexp(log_components, axis=-1)
+
+
+def build_marginal_model(X, spec, coords):
+    """The model with the categories summed out and both restrictions smooth, for NUTS."""
+    k, d = spec.n_components, spec.n_features
+    a = spec.order_feature
+    others = [j for j in range(d) if j != a]
+    m, alpha = spec.min_weight, spec.weight_concentration
+    with pm.Model(coords=coords) as model:
+        if k == 1:
+            weights = pm.Deterministic("weights", pt.ones(1), dims="component")
+        else:
+            unit_simplex = pm.Dirichlet("weights_simplex", a=np.ones(k), dims="component")
+            weights = pm.Deterministic("weights", m + (1 - k * m) * unit_simplex, dims="component")
+        if alpha != 1 and k > 1:
+            pm.Potential("weight_concentration_potential", (alpha - 1) * pt.sum(pt.log(weights)))
+        ordered_means = pm.Normal(
+            "means_ordered",
+            mu=spec.mean_prior_loc[a],
+            sigma=spec.mean_prior_scale[a],
+            shape=k,
+            transform=ordered,
+            initval=np.linspace(-1, 1, k) * spec.mean_prior_scale[a] * 0.1 + spec.mean_prior_loc[a],
+        )
+        columns = [None] * d
+        columns[a] = ordered_means[:, None]
+        if others:
+            other_means = pm.Normal(
+                "means_other",
+                mu=spec.mean_prior_loc[others],
+                sigma=spec.mean_prior_scale[others],
+                shape=(k, len(others)),
+            )
+            for i, j in enumerate(others):
+                columns[j] = other_means[:, i : i + 1]
+        means = pm.Deterministic(
+            "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
+        )
+        sigma = _sd_prior(spec, transformed=True)
+        pm.CustomDist(
+            OBSERVED,
+            weights,
+            means,
+            _sigma_kd(sigma, spec),
+            logp=_mixture_logp,
+            observed=X,
+            dims=("sample", "feature"),
+            signature="(k),(k,d),(k,d)->(d)",
+        )
+    return model
+
+
+def build_model(sampler, X, spec, coords):
+    """The PyMC model each sampler runs on."""
+    if sampler == "nuts":
+        return build_marginal_model(X, spec, coords)
+    return build_latent_model(X, spec, coords, transformed=sampler == "metropolis")

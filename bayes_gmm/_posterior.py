@@ -142,6 +142,40 @@ def _draw_blocks(draws, n_points, n_features):
         yield Draws(draws.weights[start:stop], draws.means[start:stop], draws.sigma_kd[start:stop])
 
 
+def draws_of(posterior, spec):
+    """Draws of an InferenceData posterior, flattened over chains, sigma expanded to (S, k, d).
+
+    ``posterior`` maps names to arrays with leading (chain, draw) axes; ``spec`` gives k, d,
+    the covariance type and sigma's shape.
+    """
+    k, d = spec.n_components, spec.n_features
+    return Draws(
+        weights=np.asarray(posterior["weights"]).reshape(-1, k),
+        means=np.asarray(posterior["means"]).reshape(-1, k, d),
+        sigma_kd=expand_sigma(
+            np.asarray(posterior["sigma"]).reshape(-1, *spec.sigma_shape),
+            spec.covariance_type,
+            k,
+            d,
+        ),
+    )
+
+
+def sample_categories_given_draws(rng, X, draws):
+    """One category per draw and point from p(z | x, theta_draw), shape (S, n)."""
+    n_draws, n_points = draws.weights.shape[0], X.shape[0]
+    category = np.empty((n_draws, n_points), dtype=np.int64)
+    start = 0
+    for block in _draw_blocks(draws, *X.shape):
+        resp = responsibilities(log_joint(X, *block))
+        stop = start + resp.shape[0]
+        category[start:stop] = draw_categorical(rng, resp.reshape(-1, resp.shape[-1])).reshape(
+            -1, n_points
+        )
+        start = stop
+    return category
+
+
 def category_probabilities(X, draws):
     """Rao-Blackwellised posterior category frequencies, (n, k), rows summing to 1.
 

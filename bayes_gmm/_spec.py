@@ -18,20 +18,26 @@ SEED_MIN_WEIGHT = 0.1
 # data (as in Richardson & Green 1997), so a component can sit on an outlier.
 MEAN_PRIOR_SCALE_FACTOR = 10.0
 SD_UPPER_FACTOR = 10.0
+HALFNORMAL_SCALE_FACTOR = 5.0
+SD_PRIORS = ("uniform", "halfnormal")
 # A floor far below any resolvable spread (clusters a million times tighter than the data's
 # spread still fit). It keeps the posterior proper when a component holds only tied values,
 # where sd -> 0 would otherwise be an absorbing, improper mode.
 SD_LOWER_FACTOR = 1e-10
 # IQR / this is the standard deviation of Normal data.
 _IQR_TO_SD = 1.349
+_MIN_SPREAD_OF_REACH = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
 class MixtureSpec:
     """The constrained mixture, in the units of the data.
 
-    ``sd_lower`` and ``sd_upper`` have shape () for the spherical covariance types and
-    (d,) for the diagonal ones; both broadcast to :func:`~bayes_gmm._posterior.sigma_shape`.
+    ``sd_lower``, ``sd_upper`` and ``sd_prior_scale`` have shape () for the spherical
+    covariance types and (d,) for the diagonal ones; they broadcast to
+    :func:`~bayes_gmm._posterior.sigma_shape`. The sd prior is Uniform(sd_lower, sd_upper)
+    for ``sd_prior="uniform"`` (``sd_prior_scale`` is None), and HalfNormal(sd_prior_scale)
+    restricted to sigma >= sd_lower for ``"halfnormal"`` (``sd_upper`` is infinite).
     """
 
     n_components: int
@@ -43,6 +49,8 @@ class MixtureSpec:
     sd_lower: np.ndarray
     sd_upper: np.ndarray
     order_feature: int
+    sd_prior: str = "uniform"
+    sd_prior_scale: np.ndarray | None = None
 
     @property
     def n_features(self):
@@ -62,10 +70,12 @@ class MixtureSpec:
     @classmethod
     def from_dict(cls, values):
         """Inverse of :meth:`to_dict`."""
-        arrays = ("mean_prior_loc", "mean_prior_scale", "sd_lower", "sd_upper")
+        arrays = ("mean_prior_loc", "mean_prior_scale", "sd_lower", "sd_upper", "sd_prior_scale")
         return cls(
             **{
-                name: np.asarray(value, dtype=float) if name in arrays else value
+                name: np.asarray(value, dtype=float)
+                if name in arrays and value is not None
+                else value
                 for name, value in values.items()
             }
         )
@@ -83,12 +93,17 @@ def data_scales(X):
     """Median, robust spread and reach (largest distance from the median) of each feature.
 
     The spread is IQR / 1.349 (the sd for Normal data), or the standard deviation where
-    the IQR is 0 because of ties. One outlier at 1e12 moves neither median nor spread; it
-    sets the reach, which is what lets the prior on the means cover it.
+    the IQR is 0 because of ties, and never below 1e-12 of the reach. One outlier at 1e12
+    moves neither median nor spread; it sets the reach, which is what lets the prior on the
+    means cover it.
     """
     q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    reach = np.abs(X - median).max(axis=0)
     spread = (q75 - q25) / _IQR_TO_SD
     spread = np.where(spread > 0, spread, X.std(axis=0))
+    # Mostly-tied data can have an IQR of 1e-290 beside a point at 1: standardising by it
+    # would overflow. The floor only binds when the reach exceeds the spread 1e12-fold.
+    spread = np.maximum(spread, _MIN_SPREAD_OF_REACH * reach)
     constant = np.flatnonzero(spread == 0)
     if constant.size:
         raise ValueError(
@@ -96,7 +111,7 @@ def data_scales(X):
             "Gaussian mixture's standard deviation is improper on a constant feature. "
             "Drop the feature before fitting."
         )
-    return DataScales(median, spread, np.abs(X - median).max(axis=0))
+    return DataScales(median, spread, reach)
 
 
 def resolve_min_weight(min_weight, n_components):
@@ -137,8 +152,15 @@ def resolve_spec(params, scales, order_feature):
     covariance_type = params["covariance_type"]
     n_features = scales.median.shape[0]
     unit = sigma_unit(scales.spread, covariance_type)
-    sd_upper = _sd_bound(params["sd_upper"], "sd_upper", SD_UPPER_FACTOR * unit)
-    sd_lower = _sd_bound(params["sd_lower"], "sd_lower", SD_LOWER_FACTOR * unit)
+    sd_prior = params["sd_prior"]
+    _check_sd_prior_parameters(params)
+    sd_lower = _sd_bound(params["sd_lower"], SD_LOWER_FACTOR * unit)
+    if sd_prior == "uniform":
+        sd_upper = _sd_bound(params["sd_upper"], SD_UPPER_FACTOR * unit)
+        sd_prior_scale = None
+    else:
+        sd_upper = np.full(np.shape(unit), np.inf)
+        sd_prior_scale = _sd_bound(params["sd_prior_scale"], HALFNORMAL_SCALE_FACTOR * unit)
     if np.any(sd_lower >= sd_upper):
         raise ValueError(
             f"sd_lower={params['sd_lower']!r} must be smaller than sd_upper="
@@ -162,10 +184,27 @@ def resolve_spec(params, scales, order_feature):
         sd_lower=sd_lower,
         sd_upper=sd_upper,
         order_feature=int(order_feature),
+        sd_prior=sd_prior,
+        sd_prior_scale=sd_prior_scale,
     )
 
 
-def _sd_bound(value, name, default):
+def _check_sd_prior_parameters(params):
+    """Refuse a bound or scale that the chosen sd prior would silently ignore."""
+    sd_prior = params["sd_prior"]
+    if sd_prior == "halfnormal" and params["sd_upper"] is not None:
+        raise ValueError(
+            f"sd_upper={params['sd_upper']!r} bounds the Uniform sd prior; with "
+            "sd_prior='halfnormal' leave it None and set sd_prior_scale."
+        )
+    if sd_prior == "uniform" and params["sd_prior_scale"] is not None:
+        raise ValueError(
+            f"sd_prior_scale={params['sd_prior_scale']!r} is the scale of the half-normal "
+            "sd prior; with sd_prior='uniform' leave it None and set sd_upper."
+        )
+
+
+def _sd_bound(value, default):
     if value is None:
         return np.asarray(default, dtype=float)
     return np.full(np.shape(default), float(value))

@@ -80,3 +80,12 @@ def test_one_cluster_fitted_with_two_components_warns_about_the_ordering():
     X = np.random.default_rng(3).normal(size=(200, 1))
     with pytest.warns(ConvergenceWarning, match="overlap on the ordering feature 0"):
         BayesianMCMCMixture(n_components=2, random_state=0).fit(X)
+
+
+def test_one_chain_has_no_r_hat(seed_data):
+    X, _ = seed_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = BayesianMCMCMixture(chains=1, draws=100, tune=100, random_state=0).fit(X)
+    assert est.convergence_["max_r_hat"] is None
+    assert est.convergence_["min_ess_bulk"] > 0

@@ -88,6 +88,9 @@ def truncated_gamma(rng, shape, rate, lower, upper):
     return x / rate
 
 
+_MAX_SHRINKS = 200
+
+
 def slice_sample(rng, log_density, x0, width, lower=-np.inf, upper=np.inf, max_steps=50):
     """One univariate slice-sampling update (Neal 2003, stepping out and shrinkage).
 
@@ -106,7 +109,10 @@ def slice_sample(rng, log_density, x0, width, lower=-np.inf, upper=np.inf, max_s
         right += width
         steps_right -= 1
     left, right = max(left, lower), min(right, upper)
-    while True:
+    # Shrinkage ends with probability 1 when the density at x0 is above the slice; the
+    # bound stops it where rounding (a density that is NaN or -inf in floating point) would
+    # keep it from ending, and the chain then stays at x0.
+    for _ in range(_MAX_SHRINKS):
         x1 = left + (right - left) * rng.random()
         if log_density(x1) > log_y:
             return x1
@@ -114,3 +120,4 @@ def slice_sample(rng, log_density, x0, width, lower=-np.inf, upper=np.inf, max_s
             left = x1
         else:
             right = x1
+    raise FloatingPointError(f"slice sampling at {x0} did not find the slice")

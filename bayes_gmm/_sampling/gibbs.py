@@ -90,9 +90,12 @@ def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, o
     components are conditionally independent given the odd ones (each touches only its
     neighbours), so the feature is updated in two vectorised blocks.
     """
-    precision = 1 / prior_scale**2 + counts[:, None] / sigma_kd**2
-    post_mean = (prior_loc / prior_scale**2 + sums / sigma_kd**2) / precision
-    post_sd = 1 / np.sqrt(precision)
+    # Precision-weighted means in a form that cannot overflow: with a prior scale of 1e-200
+    # (a feature tiny against the unit the spherical types share) 1 / scale^2 would be inf.
+    prior_var, sigma_sq = prior_scale**2, sigma_kd**2
+    denominator = sigma_sq + counts[:, None] * prior_var
+    post_mean = (prior_loc * sigma_sq + sums * prior_var) / denominator
+    post_sd = prior_scale * sigma_kd / np.sqrt(denominator)
     means = post_mean + post_sd * rng.standard_normal(post_mean.shape)
 
     a = order_feature
@@ -106,18 +109,31 @@ def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, o
     return means
 
 
-def sigma_log_density(log_sigma, n_terms, sum_sq):
-    """Log conditional density of log sigma under a flat prior on sigma, up to a constant."""
-    return (1 - n_terms) * log_sigma - 0.5 * sum_sq * np.exp(-2 * log_sigma)
+def sigma_log_density(log_sigma, n_terms, sum_sq, halfnormal_scale=None):
+    """Log conditional density of log sigma, up to a constant.
+
+    Flat prior on sigma (the Uniform), times the half-normal's exp(-sigma^2 / 2 scale^2)
+    when ``halfnormal_scale`` is given; r = ``n_terms`` squared residuals sum to ``sum_sq``.
+    """
+    value = (1 - n_terms) * log_sigma - 0.5 * sum_sq * np.exp(-2 * log_sigma)
+    if halfnormal_scale is not None:
+        value = value - 0.5 * np.exp(2 * log_sigma) / halfnormal_scale**2
+    return value
 
 
-def sample_sigma(rng, resid_sq_kd, counts, covariance_type, lower, upper, current):
-    """Draw sigma | z, mu under Uniform(lower, upper) priors, pooled over what is tied.
+def sample_sigma(
+    rng, resid_sq_kd, counts, covariance_type, lower, upper, current, halfnormal_scale=None
+):
+    """Draw sigma | z, mu, pooled over what the covariance type ties.
 
-    With r squared residuals summing to SS, the precision tau = sigma^-2 is
-    Gamma((r - 1) / 2, SS / 2) restricted to [upper^-2, lower^-2], drawn by inverse CDF.
-    With r <= 1 (a component holding at most one point) that shape is not positive and
-    an exact slice-sampling update on log sigma takes its place.
+    Under the Uniform(lower, upper) prior, with r squared residuals summing to SS, the
+    precision tau = sigma^-2 is Gamma((r - 1) / 2, SS / 2) restricted to
+    [upper^-2, lower^-2], drawn by inverse CDF. Under the half-normal prior (``upper``
+    infinite) that draw is an independence Metropolis proposal, accepted with probability
+    min(1, exp(-(sigma'^2 - sigma^2) / 2 scale^2)): exact, and accepted almost always
+    because the prior is wide against the likelihood. With r <= 1 (a component holding at
+    most one point) the Gamma shape is not positive and an exact slice-sampling update on
+    log sigma takes its place.
     """
     n_terms = pool_over_tied(np.broadcast_to(counts[:, None], resid_sq_kd.shape), covariance_type)
     sum_sq = np.maximum(pool_over_tied(resid_sq_kd, covariance_type), np.finfo(float).tiny)
@@ -132,13 +148,21 @@ def sample_sigma(rng, resid_sq_kd, counts, covariance_type, lower, upper, curren
         tau_lower,
         tau_upper,
     )
-    sigma = np.where(regular, tau**-0.5, current).reshape(-1)
+    proposal = tau**-0.5
+    if halfnormal_scale is not None:
+        log_accept = -0.5 * (proposal**2 - current**2) / halfnormal_scale**2
+        regular_accepted = regular & (np.log(rng.random(proposal.shape)) < log_accept)
+    else:
+        regular_accepted = regular
+    sigma = np.where(regular_accepted, proposal, current).reshape(-1)
+    scale = None if halfnormal_scale is None else np.broadcast_to(halfnormal_scale, n_terms.shape)
     for i in np.flatnonzero(~regular):
         r, ss = n_terms.flat[i], sum_sq.flat[i]
+        lam = None if scale is None else scale.flat[i]
         sigma[i] = np.exp(
             slice_sample(
                 rng,
-                lambda s, r=r, ss=ss: sigma_log_density(s, r, ss),
+                lambda s, r=r, ss=ss, lam=lam: sigma_log_density(s, r, ss, lam),
                 np.log(current.flat[i]),
                 width=1.0,
                 lower=np.log(lower.flat[i]) if lower.flat[i] > 0 else -np.inf,
@@ -188,6 +212,11 @@ class GibbsMixtureStep(BlockedStep):
         self._prior_scale = spec.mean_prior_scale / spread
         self._lower = np.broadcast_to(spec.sd_lower, spec.sigma_shape) / self._sigma_scale
         self._upper = np.broadcast_to(spec.sd_upper, spec.sigma_shape) / self._sigma_scale
+        self._halfnormal_scale = (
+            None
+            if spec.sd_prior_scale is None
+            else np.broadcast_to(spec.sd_prior_scale, spec.sigma_shape) / self._sigma_scale
+        )
 
     def step(self, point):
         spec, rng = self.spec, self.rng
@@ -221,6 +250,7 @@ class GibbsMixtureStep(BlockedStep):
             self._lower,
             self._upper,
             sigma,
+            self._halfnormal_scale,
         )
         new_point = dict(point)
         new_point["weights"] = weights

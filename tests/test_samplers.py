@@ -1,0 +1,181 @@
+"""The three samplers: one layout, optional backends, and evidence they sample one posterior.
+
+The slow tests compare posterior means across samplers within their combined Monte Carlo
+standard errors, and check that with no data every sampler reproduces the prior.
+"""
+
+import sys
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._model import build_model, model_coords
+from bayes_gmm._sampling import sample_posterior
+from bayes_gmm._spec import DataScales, resolve_spec
+from bayes_gmm.datasets import make_seed_data
+
+SAMPLERS = ("gibbs", "nuts", "metropolis")
+
+
+def _bonferroni_z(n_comparisons, alpha=1e-3):
+    return stats.norm.isf(alpha / (2 * n_comparisons))
+
+
+def _blobs_2d(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[-4.0, 0.0], [0.0, 3.0], [4.0, -2.0]])
+    return centers[rng.integers(0, 3, n)] + rng.normal(size=(n, 2)) * [1.0, 0.7]
+
+
+def test_unknown_sampler_is_named(seed_data):
+    with pytest.raises(ValueError, match=r"'sampler' parameter .* Got 'hmc'"):
+        BayesianMCMCMixture(sampler="hmc").fit(seed_data[0])
+
+
+@pytest.mark.parametrize(("backend", "extra"), [("nutpie", "nutpie"), ("numpyro", "jax")])
+def test_missing_nuts_backend_names_the_extra(seed_data, monkeypatch, backend, extra):
+    monkeypatch.setitem(sys.modules, backend, None)  # makes `import backend` fail
+    est = BayesianMCMCMixture(sampler="nuts", nuts_sampler=backend, draws=10, tune=10)
+    with pytest.raises(ImportError, match=rf'pip install "bayes_gmm\[{extra}\]"'):
+        est.fit(seed_data[0])
+    assert not hasattr(est, "sample_trace_")
+
+
+def test_half_normal_prior_is_resolved_and_echoed(seed_data):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(sd_prior="halfnormal", draws=100, tune=100, random_state=0).fit(X)
+    assert np.isinf(est.sd_upper_).all()
+    # 5 robust spreads; the mean prior scale here is 10 of them (it exceeds the reach).
+    assert est.sd_prior_scale_ == pytest.approx(est.mean_prior_scale_[0] / 2)
+    attrs = est.sample_trace_.posterior.attrs
+    assert attrs["sampler"] == "gibbs"
+    assert attrs["sd_prior"] == "halfnormal"
+    assert attrs["covariance_type"] == "tied_diag"
+    np.testing.assert_array_equal(attrs["sd_prior_scale"], np.atleast_1d(est.sd_prior_scale_))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sd_prior": "halfnormal", "sd_upper": 20.0}, "sd_upper=20.0 bounds the Uniform"),
+        ({"sd_prior_scale": 2.0}, "sd_prior_scale=2.0 is the scale of the half-normal"),
+        ({"sd_prior": "cauchy"}, "'sd_prior' parameter .* Got 'cauchy'"),
+    ],
+)
+def test_sd_prior_parameters_that_would_be_ignored_are_refused(seed_data, params, message):
+    with pytest.raises(ValueError, match=message):
+        BayesianMCMCMixture(**params).fit(seed_data[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", ["nuts", "metropolis"])
+def test_every_sampler_returns_the_same_layout(sampler):
+    X = _blobs_2d(60)
+    reference = BayesianMCMCMixture(covariance_type="diag", draws=50, tune=50, random_state=0)
+    other = BayesianMCMCMixture(
+        covariance_type="diag", sampler=sampler, draws=50, tune=50, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference.fit(X)
+        other.fit(X)
+    for name in ("weights", "means", "sigma", "category"):
+        got, expected = other.sample_trace_.posterior[name], reference.sample_trace_.posterior[name]
+        assert got.dims == expected.dims and got.dtype == expected.dtype, name
+        for dim in got.dims:
+            np.testing.assert_array_equal(got[dim], expected[dim])
+    assert set(other.sample_trace_.posterior.data_vars) == {"weights", "means", "sigma", "category"}
+    assert {"log_likelihood", "observed_data", "sample_stats"} <= set(other.sample_trace_.groups())
+    if sampler == "nuts":
+        assert other.convergence_["divergences"] is not None
+    assert other.sample_trace_.posterior.attrs["sampler"].split()[0] == sampler
+    assert other.model_ is not None
+
+
+AGREEMENT_CASES = [
+    (data, covariance_type, sd_prior)
+    for data, types in (("seed", ("tied_diag", "spherical")), ("blobs", ("tied_diag", "diag")))
+    for covariance_type in types
+    for sd_prior in ("uniform", "halfnormal")
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("data", "covariance_type", "sd_prior"), AGREEMENT_CASES)
+def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior):
+    X = make_seed_data()[0] if data == "seed" else _blobs_2d()
+    settings = {"draws": 1000, "tune": 1000, "random_state": 1}
+    means, mcses = {}, {}
+    for sampler in SAMPLERS:
+        est = BayesianMCMCMixture(
+            covariance_type=covariance_type, sd_prior=sd_prior, sampler=sampler, **settings
+        ).fit(X)
+        summary = az.summary(est.sample_trace_, var_names=["weights", "means", "sigma"])
+        means[sampler], mcses[sampler] = summary["mean"], summary["mcse_mean"]
+    pairs = [("gibbs", "nuts"), ("gibbs", "metropolis"), ("nuts", "metropolis")]
+    z_max = _bonferroni_z(len(pairs) * len(means["gibbs"]))
+    for a, b in pairs:
+        z = (means[a] - means[b]) / np.sqrt(mcses[a] ** 2 + mcses[b] ** 2)
+        assert np.all(np.abs(z) < z_max), (a, b, z.round(2).to_dict())
+
+
+def _prior_draws(sampler, spec, n_draws=2000):
+    """Sample the model with no data: the posterior is then the prior."""
+    k, d = spec.n_components, spec.n_features
+    X = np.empty((0, d))
+    coords = model_coords(k, range(d), 0)
+    loc = spec.mean_prior_loc
+    initvals = {
+        "weights": np.full(k, 1 / k),
+        "means": loc + np.linspace(-0.5, 0.5, k)[:, None] * np.ones(d),
+        "sigma": np.full(spec.sigma_shape, 1.0),
+        "category": np.empty(0, dtype=int),
+    }
+    scales = DataScales(np.zeros(d), np.ones(d), np.ones(d))
+    trace = sample_posterior(
+        sampler,
+        build_model(sampler, X, spec, coords),
+        X,
+        spec,
+        initvals,
+        scales,
+        keep_categories=False,
+        nuts_sampler="pymc",
+        draws=n_draws,
+        tune=500,
+        chains=2,
+        random_seed=0,
+        verbose=0,
+    )
+    return trace.posterior
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", ["gibbs", "nuts"])
+def test_with_no_data_the_samplers_reproduce_the_prior(sampler):
+    params = BayesianMCMCMixture(
+        n_components=3, mean_prior_loc=0.0, mean_prior_scale=2.0, sd_lower=0.5, sd_upper=3.0
+    ).get_params()
+    spec = resolve_spec(params, DataScales(np.zeros(1), np.ones(1), np.ones(1)), 0)
+    posterior = _prior_draws(sampler, spec)
+    thin = slice(None, None, 5)  # towards independent draws for the KS tests
+    weights = posterior["weights"].to_numpy()[:, thin].reshape(-1, 3)
+    means = posterior["means"].to_numpy()[:, thin].reshape(-1, 3)
+    sigma = posterior["sigma"].to_numpy()[:, thin].ravel()
+    assert weights.min() >= 0.1 and np.all(np.diff(means, axis=1) > 0)
+    p_min = 1e-3 / 7
+    # Dirichlet(1) restricted to min(w) >= m is m + (1 - k m) Dirichlet(1): w_c - 0.1 is
+    # 0.7 Beta(1, 2).
+    for c in range(3):
+        assert stats.kstest(weights[:, c], stats.beta(1, 2, loc=0.1, scale=0.7).cdf).pvalue > p_min
+    # Ordered iid Normal(0, 2): the c-th order statistic, P(X_(c) <= x) = P(Bin(3, F(x)) > c).
+    base = stats.norm(0, 2)
+    for c in range(3):
+        cdf = lambda x, c=c: stats.binom.sf(c, 3, base.cdf(x))  # noqa: E731
+        assert stats.kstest(means[:, c], cdf).pvalue > p_min
+    assert stats.kstest(sigma, stats.uniform(0.5, 2.5).cdf).pvalue > p_min

@@ -3,7 +3,6 @@
 import time
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
@@ -17,10 +16,7 @@ SUMMARY_COLUMNS = ["mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk"]
 
 def posterior_table(estimator):
     """Mean, sd, 94% HDI, R-hat and bulk ESS of every weight, mean and sd."""
-    table = az.summary(
-        estimator.sample_trace_, var_names=["weights", "means", "sigma"], hdi_prob=0.94
-    )
-    return table[SUMMARY_COLUMNS]
+    return estimator.summary(hdi_prob=0.94)[SUMMARY_COLUMNS]
 
 
 def run_demo(out=None, random_state=0, point=0):

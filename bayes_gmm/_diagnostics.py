@@ -11,7 +11,8 @@ import arviz as az
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-PARAMETERS = ["weights", "means", "sigma"]
+from ._posterior import PARAMETER_NAMES
+
 MAX_R_HAT = 1.01
 MIN_ESS = 400
 # Central posterior interval used to judge whether the ordered means are separated.
@@ -24,7 +25,7 @@ def convergence_report(trace):
     ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
     transitions where the sampler reports them (NUTS), else None.
     """
-    posterior = trace.posterior[PARAMETERS]
+    posterior = trace.posterior[list(PARAMETER_NAMES)]
     n_chains = posterior.sizes["chain"]
     # A parameter that never moves (the weight of a single component) has no R-hat or ESS:
     # ArviZ returns NaN for it, with a warning that says nothing to the user.

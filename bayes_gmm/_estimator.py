@@ -12,7 +12,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._diagnostics import (
-    PARAMETERS,
     convergence_report,
     warn_if_not_converged,
     warn_if_order_does_not_separate,
@@ -22,6 +21,7 @@ from ._model import OBSERVED, build_model, model_coords
 from ._persistence import load_fit, save_fit
 from ._posterior import (
     COVARIANCE_TYPES,
+    PARAMETER_NAMES,
     Draws,
     category_probabilities,
     covariances_from_sigma,
@@ -68,10 +68,12 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
 
     The model of the classic PyMC mixture notebook, generalised to several features:
     Dirichlet weights each kept at or above ``min_weight``, Normal means ordered on one
-    feature so that components cannot switch labels, Uniform standard deviations, and a
-    latent category per point. ``fit`` builds it as a PyMC model and samples it with
-    ``pm.sample`` driven by an exact blocked Gibbs step, so the full posterior costs about
-    a second on a few hundred points.
+    feature so that components cannot switch labels, Uniform (or half-normal) standard
+    deviations, and a latent category per point. ``fit`` builds it as a PyMC model and, by
+    default, samples it with ``pm.sample`` driven by a blocked Gibbs step that draws every
+    block from its full conditional (through an exact Metropolis correction or slice update
+    where no inverse CDF exists), so the full posterior costs about a second on a few
+    hundred points.
 
     Parameters
     ----------
@@ -92,10 +94,11 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         Standard deviation of that prior; None: per feature, 10 robust spreads (IQR / 1.349)
         or the largest distance of a point from the median, whichever is larger.
     sd_lower, sd_upper : float or None, default=None
-        Bounds of the Uniform prior on every standard deviation. None: 1e-10 and 10 robust
-        spreads (per feature, or the largest spread for the spherical types). The seed's
-        prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters when a
-        component holds tied values, where the posterior would otherwise be improper.
+        Bounds of the Uniform prior on every standard deviation (``sd_lower`` is also the
+        floor of the half-normal prior; ``sd_upper`` must then stay None). None: 1e-10 and
+        10 robust spreads (per feature, or the largest spread for the spherical types). The
+        seed's prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters
+        when a component holds tied values, where the posterior would otherwise be improper.
     sd_prior : {"uniform", "halfnormal"}, default="uniform"
         Prior on every standard deviation: the seed's Uniform(sd_lower, sd_upper), or a
         HalfNormal(sd_prior_scale) restricted to sigma >= sd_lower.
@@ -150,7 +153,9 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         categories summed out; kept under the same bound), ``sample_stats`` and
         ``observed_data``.
     model_ : pymc.Model
-        The latent PyMC model that was sampled. Not pickled; rebuilt on first access.
+        The PyMC model that was sampled: the latent one (a category per point) for
+        ``"gibbs"`` and ``"metropolis"``, the marginalised one for ``"nuts"``. Not pickled;
+        rebuilt on first access.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features,)
@@ -276,6 +281,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
         coords = model_coords(self.n_components, feature_names, n_samples)
         model = build_model(self.sampler, X, spec, coords)
+        keep_pointwise = n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS
         trace = sample_posterior(
             self.sampler,
             model,
@@ -283,7 +289,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
             spec,
             initial_point(X, spec, labels, scales.median + scales.spread * centers),
             scales,
-            keep_categories=n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS,
+            keep_categories=keep_pointwise,
             nuts_sampler=self.nuts_sampler,
             draws=self.draws,
             tune=self.tune,
@@ -293,9 +299,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         )
         trace.posterior.attrs.update(_model_attrs(spec))
 
-        if n_samples * self.chains * self.draws <= MAX_POINTWISE_DRAWS:
+        if keep_pointwise:
             trace.add_groups(log_likelihood=self._log_likelihood_dataset(X, trace, spec))
         self._model = model
+        self._fitted_params = self.get_params()
         self._set_posterior(trace, spec)
         warn_if_not_converged(self.convergence_, self.chains, self.draws)
         warn_if_order_does_not_separate(
@@ -462,7 +469,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         save_fit(
             self.sample_trace_,
             path,
-            self.get_params(),
+            self._fitted_params,
             self._spec,
             getattr(self, "feature_names_in_", None),
         )
@@ -484,6 +491,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         """
         trace, params, spec, feature_names = load_fit(path)
         estimator = cls(**params)
+        estimator._fitted_params = estimator.get_params()
         spec = MixtureSpec.from_dict(spec)
         estimator.n_features_in_ = spec.n_features
         if feature_names is not None:
@@ -506,7 +514,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         summary : pandas.DataFrame
         """
         check_is_fitted(self)
-        return az.summary(self.sample_trace_, var_names=PARAMETERS, **kwargs)
+        return az.summary(self.sample_trace_, var_names=list(PARAMETER_NAMES), **kwargs)
 
     @property
     def model_(self):
@@ -519,7 +527,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         if getattr(self, "_model", None) is None:
             observed = self.sample_trace_.observed_data[OBSERVED]
             coords = model_coords(
-                self.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]
+                self._spec.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]
             )
             sampler = self.sample_trace_.posterior.attrs["sampler"].split()[0]
             self._model = build_model(sampler, observed.to_numpy(), self._spec, coords)

@@ -30,7 +30,8 @@ def library_versions():
 
 
 def _json_param(value):
-    if isinstance(value, np.ndarray):
+    # GridSearchCV hands out numpy scalars (np.int64 from np.arange grids).
+    if isinstance(value, np.ndarray | np.generic):
         return value.tolist()
     if isinstance(value, np.random.RandomState):
         # A generator's state is no parameter one can save meaningfully; a reloaded
@@ -111,5 +112,5 @@ def _warn_on_version_mismatch(path, saved):
             f"{str(path)!r} was saved with {listing}; the fit is loaded as saved, but "
             "refit if results must match this environment exactly.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )

@@ -1,8 +1,9 @@
 """Pure NumPy maths on mixture parameters and posterior draws.
 
-Nothing here samples or knows PyMC: arrays in, arrays out, so tests reach every formula
-without MCMC. Draw arrays carry a leading draw axis ``S``; ``sigma_kd`` is the standard
-deviation expanded to one value per component and feature, shape ``(..., k, d)``.
+No PyMC here: arrays in, arrays out (the random draws take a NumPy generator), so tests
+reach every formula without MCMC. Draw arrays carry a leading draw axis ``S``;
+``sigma_kd`` is the standard deviation expanded to one value per component and feature,
+shape ``(..., k, d)``.
 """
 
 import functools
@@ -12,6 +13,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 COVARIANCE_TYPES = ("tied_spherical", "tied_diag", "spherical", "diag")
+# The parameters every sampler's trace holds, in the trace layout's order.
+PARAMETER_NAMES = ("weights", "means", "sigma")
 
 _LOG_2PI = np.log(2 * np.pi)
 # Bound on the floats one block of draws may hold while scoring, to keep memory flat in n.
@@ -133,6 +136,11 @@ def draw_categorical(rng, weights):
     return np.minimum((cumulative < u[:, None]).sum(axis=1), weights.shape[1] - 1)
 
 
+def sample_categories(rng, log_joint_nk):
+    """Draw z_i from P(z_i = c) proportional to exp(log_joint_nk[i, c])."""
+    return draw_categorical(rng, np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True)))
+
+
 def _draw_blocks(draws, n_points, n_features):
     n_draws = draws.weights.shape[0]
     per_draw = max(1, n_points * n_features)
@@ -167,11 +175,10 @@ def sample_categories_given_draws(rng, X, draws):
     category = np.empty((n_draws, n_points), dtype=np.int64)
     start = 0
     for block in _draw_blocks(draws, *X.shape):
-        resp = responsibilities(log_joint(X, *block))
-        stop = start + resp.shape[0]
-        category[start:stop] = draw_categorical(rng, resp.reshape(-1, resp.shape[-1])).reshape(
-            -1, n_points
-        )
+        log_values = log_joint(X, *block)
+        stop = start + log_values.shape[0]
+        flat = sample_categories(rng, log_values.reshape(-1, log_values.shape[-1]))
+        category[start:stop] = flat.reshape(-1, n_points)
         start = stop
     return category
 

@@ -167,7 +167,7 @@ def resolve_spec(params, scales, order_feature):
             f"{params['sd_upper']!r} (resolved: {sd_lower} and {sd_upper})."
         )
     return MixtureSpec(
-        n_components=k,
+        n_components=int(k),
         covariance_type=covariance_type,
         weight_concentration=float(params["weight_concentration"]),
         min_weight=resolve_min_weight(params["min_weight"], k),

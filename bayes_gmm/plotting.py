@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._estimator import MAX_POINTWISE_DRAWS
-from ._posterior import Draws, pointwise_log_likelihood
+from ._posterior import PARAMETER_NAMES, Draws, pointwise_log_likelihood
 
 __all__ = [
     "plot_autocorr",
@@ -104,14 +104,14 @@ def _draws_subset(est, max_draws):
 def _component_variances(est):
     """Posterior mean variance of each component and feature, shape (k, d)."""
     k, d = est.means_.shape
-    if est.covariance_type in ("tied_spherical", "tied_diag"):
+    if est._spec.covariance_type in ("tied_spherical", "tied_diag"):
         return np.broadcast_to(np.diag(est.covariances_), (k, d))
-    if est.covariance_type == "spherical":
+    if est._spec.covariance_type == "spherical":
         return np.broadcast_to(est.covariances_[:, None], (k, d))
     return est.covariances_
 
 
-def plot_trace(est, var_names=("weights", "means", "sigma"), **kwargs):
+def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
     """Trace and marginal density of each parameter, by :func:`arviz.plot_trace`.
 
     The tuning draws are not in ``sample_trace_``: every draw shown is a kept one.
@@ -233,7 +233,7 @@ def plot_category_trace(est, i, ax=None, chain=0):
     ax = _new_axes(ax)
     category = posterior["category"].isel(chain=chain, sample=i).to_numpy()
     ax.plot(category, drawstyle="steps-mid")
-    k = est.n_components
+    k = est._spec.n_components
     ax.set_ylim(-0.1, k - 1 + 0.1)
     ax.set_yticks(range(k))
     ax.set_xlabel("draw")
@@ -275,7 +275,7 @@ def plot_cluster_posterior(est, i, ax=None):
     2
     """
     i = _point_index(est, i)
-    k = est.n_components
+    k = est._spec.n_components
     components = np.arange(k)
     proba = est.predict_proba(_training_data(est)[i : i + 1])[0]
     posterior = est.sample_trace_.posterior
@@ -435,7 +435,7 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
     ax = _new_axes(ax)
     label = "uncertainty: 1 - max posterior probability"
     if kind == "hist":
-        ax.hist(uncertainty, bins=20, range=(0.0, 1.0 - 1.0 / est.n_components))
+        ax.hist(uncertainty, bins=20, range=(0.0, 1.0 - 1.0 / est._spec.n_components))
         ax.set_xlabel(label)
         ax.set_ylabel("number of points")
     else:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from bayes_gmm._posterior import sample_categories
 from bayes_gmm._sampling.gibbs import (
     pairwise_weights,
-    sample_categories,
     sample_means,
     sample_sigma,
     sample_weights,
@@ -195,4 +195,21 @@ def test_sigma_of_a_component_with_at_most_one_point_uses_exact_slice_updates(n_
     density = lambda s: np.exp(sigma_log_density(np.log(s), n_points, ss)) / s  # noqa: E731
     norm = integrate.quad(density, 0, 3)[0]
     cdf = np.vectorize(lambda s: integrate.quad(density, 0, s)[0] / norm)
+    assert stats.kstest(chain, cdf).pvalue > P_MIN
+
+
+def test_half_normal_sigma_update_targets_its_conditional():
+    """Independence Metropolis with the flat-prior conditional as proposal, prior-corrected."""
+    rng = np.random.default_rng(8)
+    counts, resid_sq = np.array([5]), np.array([[20.0]])
+    lower, upper, scale = np.array([0.2]), np.array([np.inf]), np.array([1.0])
+    sigma, chain = np.array([1.0]), []
+    for _ in range(20_000):
+        sigma = sample_sigma(rng, resid_sq, counts, "tied_diag", lower, upper, sigma, scale)
+        chain.append(sigma[0])
+    chain = np.array(chain)[::2]
+    # Density of sigma: exp(sigma_log_density(log sigma)) / sigma on (0.2, inf).
+    density = lambda s: np.exp(sigma_log_density(np.log(s), 5, 20.0, 1.0)) / s  # noqa: E731
+    norm = integrate.quad(density, 0.2, np.inf)[0]
+    cdf = np.vectorize(lambda s: integrate.quad(density, 0.2, s)[0] / norm)
     assert stats.kstest(chain, cdf).pvalue > P_MIN

@@ -105,3 +105,23 @@ def test_saved_file_size(seed_fit, tmp_path):
     # Posterior, categories (int8) and log-likelihood of 2 x 1000 draws of 500 points,
     # compressed: a few MB at most.
     assert path.stat().st_size < 8 * 2**20
+
+
+def test_save_load_numpy_scalar_parameters_and_half_normal_prior(seed_data, tmp_path):
+    """GridSearchCV hands out numpy scalars; the half-normal prior has an infinite sd_upper_."""
+    X, _ = seed_data
+    est = BayesianMCMCMixture(
+        np.int64(3), sd_prior="halfnormal", draws=np.int64(100), tune=100, random_state=0
+    ).fit(X)
+    est.save(tmp_path / "fit.nc")
+    loaded = BayesianMCMCMixture.load(tmp_path / "fit.nc")
+    assert loaded.get_params()["n_components"] == 3
+    np.testing.assert_array_equal(loaded.sd_prior_scale_, est.sd_prior_scale_)
+    assert np.isinf(loaded.sd_upper_).all()
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+
+
+def test_save_writes_the_parameters_of_the_fit(seed_fit, tmp_path):
+    changed = pickle.loads(pickle.dumps(seed_fit)).set_params(n_components=5)
+    changed.save(tmp_path / "fit.nc")
+    assert BayesianMCMCMixture.load(tmp_path / "fit.nc").n_components == 3

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import pymc as pm
 
-from .._posterior import draws_of, sample_categories_given_draws
+from .._posterior import PARAMETER_NAMES, draws_of, sample_categories_given_draws
 from .gibbs import GibbsMixtureStep
 from .metropolis import metropolis_steps
 from .nuts import check_nuts_backend, marginal_initvals
@@ -24,7 +24,6 @@ from .nuts import check_nuts_backend, marginal_initvals
 __all__ = ["SAMPLERS", "GibbsMixtureStep", "pymc_sample_kwargs", "sample_posterior"]
 
 SAMPLERS = ("gibbs", "nuts", "metropolis")
-PARAMETER_NAMES = ("weights", "means", "sigma")
 # Point-iterations (n_samples x chains x (draws + tune)) from which chains run in parallel
 # processes: below it, starting the workers costs more than the sampling they share.
 PARALLEL_MIN_WORK = 200_000_000
@@ -87,7 +86,9 @@ def sample_posterior(
         else:
             check_nuts_backend(nuts_sampler)
             kwargs["nuts_sampler"] = nuts_sampler
-            initvals = marginal_initvals(initvals, spec)
+            # nutpie takes no initvals (PyMC warns and drops them); it starts from the
+            # model's own initial point instead.
+            initvals = None if nuts_sampler == "nutpie" else marginal_initvals(initvals, spec)
         trace = pm.sample(initvals=initvals, **kwargs)
     _check_complete(trace, settings)
     if keep_categories and not latent:

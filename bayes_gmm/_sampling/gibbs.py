@@ -16,16 +16,18 @@ import pymc as pm
 from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
-from .._posterior import draw_categorical, expand_sigma, log_joint, pool_over_tied, sigma_unit
+from .._posterior import (
+    PARAMETER_NAMES,
+    expand_sigma,
+    log_joint,
+    pool_over_tied,
+    sample_categories,
+    sigma_unit,
+)
 from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
 
 # Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
 _WEIGHT_PROPOSALS = 4
-
-
-def sample_categories(rng, log_joint_nk):
-    """Draw z_i from P(z_i = c) proportional to exp(log_joint_nk[i, c])."""
-    return draw_categorical(rng, np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True)))
 
 
 def sufficient_statistics(Z, category, n_components):
@@ -193,7 +195,7 @@ class GibbsMixtureStep(BlockedStep):
     name = "gibbs_mixture"
     stats_dtypes_shapes = {"weights_joint_draw": (bool, [])}
     _state_class = StepMethodState
-    _VAR_NAMES = ("weights", "means", "sigma", "category")
+    _VAR_NAMES = (*PARAMETER_NAMES, "category")
 
     def __init__(self, vars=None, *, X, spec, center, spread, model=None, rng=None, blocked=True):
         model = pm.modelcontext(model)

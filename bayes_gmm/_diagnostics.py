@@ -23,7 +23,8 @@ def convergence_report(trace):
     """Maximum R-hat, minimum bulk and tail ESS over weights, means and sigma, as a dict.
 
     ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
-    transitions where the sampler reports them (NUTS), else None.
+    transitions and ``acceptance_rate`` the mean acceptance where the sampler reports them
+    (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals.
     """
     posterior = trace.posterior[list(PARAMETER_NAMES)]
     n_chains = posterior.sizes["chain"]
@@ -35,14 +36,19 @@ def convergence_report(trace):
         ess_bulk = az.ess(posterior, method="bulk")
         ess_tail = az.ess(posterior, method="tail")
     stats = trace.get("sample_stats")
-    diverging = None
+    diverging = acceptance = None
     if stats is not None and "diverging" in stats:
         diverging = int(stats["diverging"].sum())
+    # NUTS reports its mean acceptance probability, PyMC's Metropolis whether it accepted.
+    for name in ("acceptance_rate", "accepted"):
+        if stats is not None and name in stats:
+            acceptance = float(stats[name].mean())
     return {
         "max_r_hat": None if r_hat is None else _extreme(r_hat, np.nanmax),
         "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
         "min_ess_tail": _extreme(ess_tail, np.nanmin),
         "divergences": diverging,
+        "acceptance_rate": acceptance,
     }
 
 

@@ -144,7 +144,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         They are echoed, with the sampler, in ``sample_trace_.posterior.attrs``.
     convergence_ : dict
         ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over weights, means and sigma,
-        and ``divergences`` (None for samplers without them). A
+        ``divergences`` and ``acceptance_rate`` (None for samplers without them). A
         :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
         ESS < 400 or any divergence; another warns when the ordered means overlap.
     sample_trace_ : arviz.InferenceData

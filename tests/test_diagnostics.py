@@ -64,7 +64,7 @@ def test_fitted_estimator_reports_convergence_and_summary(seed_fit):
     report = seed_fit.convergence_
     assert report["max_r_hat"] <= 1.01
     assert report["min_ess_bulk"] >= 1000 and report["min_ess_tail"] >= 400
-    assert report["divergences"] is None
+    assert report["divergences"] is None and report["acceptance_rate"] is None
     summary = seed_fit.summary(hdi_prob=0.9)
     assert len(summary) == 7
     assert "means[2, 0]" in summary.index and "hdi_5%" in summary.columns

@@ -94,6 +94,7 @@ def test_every_sampler_returns_the_same_layout(sampler):
     assert {"log_likelihood", "observed_data", "sample_stats"} <= set(other.sample_trace_.groups())
     if sampler == "nuts":
         assert other.convergence_["divergences"] is not None
+    assert 0 < other.convergence_["acceptance_rate"] <= 1
     assert other.sample_trace_.posterior.attrs["sampler"].split()[0] == sampler
     assert other.model_ is not None
 

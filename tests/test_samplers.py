@@ -111,11 +111,18 @@ AGREEMENT_CASES = [
 @pytest.mark.parametrize(("data", "covariance_type", "sd_prior"), AGREEMENT_CASES)
 def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior):
     X = make_seed_data()[0] if data == "seed" else _blobs_2d()
-    settings = {"draws": 1000, "tune": 1000, "random_state": 1}
     means, mcses = {}, {}
     for sampler in SAMPLERS:
+        # The seed's scheme costs ~30 ms an iteration on 500 points: fewer iterations, and a
+        # larger Monte Carlo error that the z-test accounts for.
+        length = 500 if sampler == "metropolis" else 1000
         est = BayesianMCMCMixture(
-            covariance_type=covariance_type, sd_prior=sd_prior, sampler=sampler, **settings
+            covariance_type=covariance_type,
+            sd_prior=sd_prior,
+            sampler=sampler,
+            draws=length,
+            tune=length,
+            random_state=1,
         ).fit(X)
         summary = az.summary(
             est.sample_trace_, var_names=["weights", "means", "sigma"], round_to="none"

@@ -46,21 +46,11 @@ MAX_POINTWISE_DRAWS = 4_000_000
 
 def _model_attrs(spec):
     """The resolved model, echoed in the trace's posterior attributes (netCDF-friendly)."""
-    attrs = {
-        "covariance_type": spec.covariance_type,
-        "n_components": spec.n_components,
-        "weight_concentration": spec.weight_concentration,
-        "min_weight": spec.min_weight,
-        "order_feature": spec.order_feature,
-        "sd_prior": spec.sd_prior,
-        "mean_prior_loc": spec.mean_prior_loc,
-        "mean_prior_scale": spec.mean_prior_scale,
-        "sd_lower": np.atleast_1d(spec.sd_lower),
-        "sd_upper": np.atleast_1d(spec.sd_upper),
+    return {
+        name: np.asarray(value) if isinstance(value, list) else value
+        for name, value in spec.to_dict().items()
+        if value is not None
     }
-    if spec.sd_prior_scale is not None:
-        attrs["sd_prior_scale"] = np.atleast_1d(spec.sd_prior_scale)
-    return attrs
 
 
 class BayesianMCMCMixture(ClusterMixin, BaseEstimator):

@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from ._posterior import pool_over_tied
+from ._sampling.gibbs import squared_residuals
 
 # k-means on more points than this only refines what a subsample already finds.
 _KMEANS_MAX_POINTS = 10_000
@@ -61,8 +62,7 @@ def initial_point(X, spec, labels, centers):
     n = X.shape[0]
     weights = spec.min_weight + (1 - k * spec.min_weight) * (counts + 1) / (n + k)
 
-    resid_sq = np.zeros(means.shape)
-    np.add.at(resid_sq, category, (X - means[category]) ** 2)
+    resid_sq = squared_residuals(X, category, means)
     n_terms = pool_over_tied(np.broadcast_to(counts[:, None], means.shape), spec.covariance_type)
     ss = pool_over_tied(resid_sq, spec.covariance_type)
     overall = np.sqrt(resid_sq.sum() / (n * spec.n_features))

@@ -408,14 +408,10 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         """
         X = self._check_fitted_data(X)
         spec = self._spec
-        posterior = self.sample_trace_.posterior
-        sigma_sq = (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy()
         plug_in = Draws(
             weights=self.weights_[None],
             means=self.means_[None],
-            sigma_kd=expand_sigma(
-                np.sqrt(sigma_sq), spec.covariance_type, spec.n_components, spec.n_features
-            )[None],
+            sigma_kd=np.sqrt(self._mean_variances_kd())[None],
         )
         log_likelihood = pointwise_log_likelihood(X, plug_in).sum()
         n_params = n_free_parameters(spec.covariance_type, spec.n_components, spec.n_features)
@@ -529,6 +525,14 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         state = dict(super().__getstate__())
         state.pop("_model", None)
         return state
+
+    def _mean_variances_kd(self):
+        """Posterior mean variance of each component and feature, shape (k, d)."""
+        spec = self._spec
+        sigma_sq = (self.sample_trace_.posterior["sigma"] ** 2).mean(("chain", "draw"))
+        return expand_sigma(
+            sigma_sq.to_numpy(), spec.covariance_type, spec.n_components, spec.n_features
+        )
 
     def _posterior_draws(self):
         return draws_of(self.sample_trace_.posterior, self._spec)

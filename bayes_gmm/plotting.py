@@ -101,16 +101,6 @@ def _draws_subset(est, max_draws):
     return Draws(*(values[keep] for values in draws))
 
 
-def _component_variances(est):
-    """Posterior mean variance of each component and feature, shape (k, d)."""
-    k, d = est.means_.shape
-    if est._spec.covariance_type in ("tied_spherical", "tied_diag"):
-        return np.broadcast_to(np.diag(est.covariances_), (k, d))
-    if est._spec.covariance_type == "spherical":
-        return np.broadcast_to(est.covariances_[:, None], (k, d))
-    return est.covariances_
-
-
 def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
     """Trace and marginal density of each parameter, by :func:`arviz.plot_trace`.
 
@@ -375,7 +365,7 @@ def _plot_clusters(est, X, ax):
     ax.scatter(
         X[:, 0], X[:, 1], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
     )
-    sd = np.sqrt(_component_variances(est)[:, :2])
+    sd = np.sqrt(est._mean_variances_kd()[:, :2])
     for c, (mean, (sd_x, sd_y)) in enumerate(zip(est.means_[:, :2], sd, strict=True)):
         for n_sd, style in ((1, "-"), (2, "--")):
             ax.add_patch(

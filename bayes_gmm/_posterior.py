@@ -17,8 +17,8 @@ COVARIANCE_TYPES = ("tied_spherical", "tied_diag", "spherical", "diag")
 PARAMETER_NAMES = ("weights", "means", "sigma")
 
 _LOG_2PI = np.log(2 * np.pi)
-# Bound on the floats one block of draws may hold while scoring, to keep memory flat in n.
-_BLOCK_ELEMENTS = 2**22
+# Floats in one block of (draws, components, points): about a megabyte, cache-sized.
+_BLOCK_ELEMENTS = 2**17
 
 
 class Draws(NamedTuple):
@@ -107,47 +107,78 @@ def covariances_from_sigma(sigma_sq, covariance_type, n_components, n_features):
 
 
 def log_joint(X, weights, means, sigma_kd):
-    """log w_c + log Normal(x_i | mu_c, diag sigma_c^2) for every draw, point and component.
+    """log w_c + log Normal(x_i | mu_c, diag sigma_c^2) for every draw, component and point.
 
-    Shapes: X (n, d), weights (S, k), means (S, k, d), sigma_kd (S, k, d) -> (S, n, k).
+    Shapes: X (n, d), weights (S, k), means (S, k, d), sigma_kd (S, k, d) -> (S, k, n).
+    Component-major, so every reduction over components runs across contiguous rows of
+    length n rather than along a short last axis, several times slower in NumPy.
+    A Fortran-ordered ``X`` makes each feature's column contiguous too.
     """
     n_draws, n_components = weights.shape
-    out = np.empty((n_draws, X.shape[0], n_components))
-    log_norm = np.log(weights) - np.log(sigma_kd).sum(-1) - 0.5 * X.shape[1] * _LOG_2PI
-    # One component at a time keeps the temporary at (S, n, d) rather than (S, n, k, d).
+    n_points, n_features = X.shape
+    log_norm = np.log(weights) - np.log(sigma_kd).sum(-1) - 0.5 * n_features * _LOG_2PI
+    out = np.empty((n_draws, n_components, n_points))
+    out[...] = log_norm[:, :, None]
+    z = np.empty((n_draws, n_points))
+    # In-place, one (component, feature) at a time: the temporary stays at (S, n).
     for c in range(n_components):
-        z = (X[None, :, :] - means[:, None, c, :]) / sigma_kd[:, None, c, :]
-        out[:, :, c] = log_norm[:, None, c] - 0.5 * np.einsum("snd,snd->sn", z, z)
+        for j in range(n_features):
+            np.subtract(X[:, j], means[:, c, j, None], out=z)
+            np.divide(z, sigma_kd[:, c, j, None], out=z)
+            np.square(z, out=z)
+            z *= 0.5
+            out[:, c] -= z
     return out
 
 
 def responsibilities(log_joint_values):
-    """P(z = c | x, theta) from :func:`log_joint` output, along the last axis."""
+    """P(z = c | x, theta) from :func:`log_joint` output, along the component axis (-2)."""
     # A max-shifted softmax: scipy's logsumexp costs several times more on large blocks.
-    shifted = np.exp(log_joint_values - log_joint_values.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    shifted = log_joint_values - log_joint_values.max(axis=-2, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=-2, keepdims=True)
+    return shifted
 
 
 def draw_categorical(rng, weights):
-    """One category per row of non-negative, unnormalised ``weights`` (n, k), by inverse CDF."""
-    cumulative = np.cumsum(weights, axis=1)
-    u = rng.random(weights.shape[0]) * cumulative[:, -1]
-    # u < total always, but rounding in cumsum can leave the last edge a hair low.
-    return np.minimum((cumulative < u[:, None]).sum(axis=1), weights.shape[1] - 1)
+    """One category per column of non-negative, unnormalised ``weights`` (k, n), by inverse CDF.
+
+    Overwrites ``weights`` with its cumulative sums (the callers pass temporaries).
+    """
+    # Row by row: np.cumsum along a short leading axis is several times slower.
+    for c in range(1, weights.shape[0]):
+        weights[c] += weights[c - 1]
+    u = rng.random(weights.shape[1])
+    u *= weights[-1]
+    # u < total always, but rounding can leave the last edge a hair low, which would give
+    # k; counting over the first k - 1 edges only cannot.
+    category = np.zeros(weights.shape[1], dtype=np.intp)
+    for edge in weights[:-1]:
+        category += edge < u
+    return category
 
 
-def sample_categories(rng, log_joint_nk):
-    """Draw z_i from P(z_i = c) proportional to exp(log_joint_nk[i, c])."""
-    return draw_categorical(rng, np.exp(log_joint_nk - log_joint_nk.max(axis=1, keepdims=True)))
+def sample_categories(rng, log_joint_kn):
+    """Draw z_i from P(z_i = c) proportional to exp(log_joint_kn[c, i]); (k, n) -> (n,)."""
+    shifted = log_joint_kn - log_joint_kn.max(axis=0)
+    return draw_categorical(rng, np.exp(shifted, out=shifted))
 
 
-def _draw_blocks(draws, n_points, n_features):
-    n_draws = draws.weights.shape[0]
-    per_draw = max(1, n_points * n_features)
-    block = max(1, min(n_draws, _BLOCK_ELEMENTS // per_draw))
-    for start in range(0, n_draws, block):
-        stop = start + block
-        yield Draws(draws.weights[start:stop], draws.means[start:stop], draws.sigma_kd[start:stop])
+def _blocks(draws, n_points):
+    """(draw block, point slice) pairs covering every draw and point, in small blocks.
+
+    Each block's (draws, k, points) log-joint holds at most ``_BLOCK_ELEMENTS`` floats:
+    the dozen temporaries a block makes stay in cache and reuse freed memory, where arrays
+    of millions of points would stream through RAM and fault in fresh pages on every pass.
+    """
+    n_draws, n_components = draws.weights.shape
+    points = max(1, min(n_points, _BLOCK_ELEMENTS // n_components))
+    block = max(1, min(n_draws, _BLOCK_ELEMENTS // (n_components * points)))
+    for first_point in range(0, n_points, points):
+        point_slice = slice(first_point, first_point + points)
+        for first_draw in range(0, n_draws, block):
+            draw_slice = slice(first_draw, first_draw + block)
+            yield draw_slice, Draws(*(values[draw_slice] for values in draws)), point_slice
 
 
 def draws_of(posterior, spec):
@@ -171,15 +202,13 @@ def draws_of(posterior, spec):
 
 def sample_categories_given_draws(rng, X, draws):
     """One category per draw and point from p(z | x, theta_draw), shape (S, n)."""
-    n_draws, n_points = draws.weights.shape[0], X.shape[0]
-    category = np.empty((n_draws, n_points), dtype=np.int64)
-    start = 0
-    for block in _draw_blocks(draws, *X.shape):
-        log_values = log_joint(X, *block)
-        stop = start + log_values.shape[0]
-        flat = sample_categories(rng, log_values.reshape(-1, log_values.shape[-1]))
-        category[start:stop] = flat.reshape(-1, n_points)
-        start = stop
+    category = np.empty((draws.weights.shape[0], X.shape[0]), dtype=np.intp)
+    for draw_slice, block, point_slice in _blocks(draws, X.shape[0]):
+        log_values = log_joint(X[point_slice], *block)
+        n_block, n_components, n_points = log_values.shape
+        # (S, k, n) -> (k, S n): one categorical draw per draw and point.
+        flat = sample_categories(rng, np.moveaxis(log_values, 1, 0).reshape(n_components, -1))
+        category[draw_slice, point_slice] = flat.reshape(n_block, n_points)
     return category
 
 
@@ -190,38 +219,46 @@ def category_probabilities(X, draws):
     of sampled categories, with lower variance, and defined for new points too.
     """
     n_draws = draws.weights.shape[0]
-    total = np.zeros((X.shape[0], draws.weights.shape[1]))
-    for block in _draw_blocks(draws, *X.shape):
-        total += responsibilities(log_joint(X, *block)).sum(axis=0)
-    return total / n_draws
+    total = np.zeros((draws.weights.shape[1], X.shape[0]))
+    for _, block, point_slice in _blocks(draws, X.shape[0]):
+        total[:, point_slice] += responsibilities(log_joint(X[point_slice], *block)).sum(axis=0)
+    return total.T / n_draws
 
 
-def _logsumexp_last(values):
-    """log-sum-exp over the last axis; scipy's logsumexp costs several times more here."""
-    peak = values.max(axis=-1)
-    return peak + np.log(np.exp(values - peak[..., None]).sum(axis=-1))
+def _logsumexp_components(values):
+    """log-sum-exp over the component axis (-2) of :func:`log_joint` output."""
+    peak = values.max(axis=-2)
+    shifted = values - peak[..., None, :]
+    np.exp(shifted, out=shifted)
+    return peak + np.log(shifted.sum(axis=-2))
 
 
 def _mixture_log_density_blocks(X, draws):
-    """log sum_c w_c Normal(x | mu_c, sigma_c) per draw and point, in blocks of draws."""
-    for block in _draw_blocks(draws, *X.shape):
-        yield _logsumexp_last(log_joint(X, *block))
+    """log sum_c w_c Normal(x | mu_c, sigma_c) per draw and point, block by block.
+
+    Yields (draw slice, point slice, values of shape (draws, points)).
+    """
+    for draw_slice, block, point_slice in _blocks(draws, X.shape[0]):
+        yield draw_slice, point_slice, _logsumexp_components(log_joint(X[point_slice], *block))
 
 
 def pointwise_log_likelihood(X, draws):
     """Log-likelihood of each point under each draw, categories summed out: (S, n)."""
-    return np.concatenate(list(_mixture_log_density_blocks(X, draws)), axis=0)
+    out = np.empty((draws.weights.shape[0], X.shape[0]))
+    for draw_slice, point_slice, values in _mixture_log_density_blocks(X, draws):
+        out[draw_slice, point_slice] = values
+    return out
 
 
 def log_predictive_density(X, draws):
     """log of the posterior mean of sum_c w_c Normal(x | mu_c, sigma_c), per point, (n,).
 
-    Streams over blocks of draws, so memory stays flat in the number of draws.
+    Streams over blocks, so memory stays flat in the number of draws.
     """
     n_draws = draws.weights.shape[0]
     result = np.full(X.shape[0], -np.inf)
-    for per_draw in _mixture_log_density_blocks(X, draws):
-        result = np.logaddexp(result, logsumexp(per_draw, axis=0))
+    for _, point_slice, values in _mixture_log_density_blocks(X, draws):
+        result[point_slice] = np.logaddexp(result[point_slice], logsumexp(values, axis=0))
     return result - np.log(n_draws)
 
 
@@ -231,7 +268,7 @@ def sample_predictive(rng, draws, n_samples):
     Returns X of shape (n_samples, d) and the component y of each sample.
     """
     which = rng.integers(draws.weights.shape[0], size=n_samples)
-    y = draw_categorical(rng, draws.weights[which])
+    y = draw_categorical(rng, draws.weights[which].T.copy())
     mean = draws.means[which, y]
     sd = draws.sigma_kd[which, y]
     return mean + sd * rng.standard_normal(mean.shape), y

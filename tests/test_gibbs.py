@@ -27,8 +27,8 @@ def _restricted_dirichlet(rng, alpha, min_weight, size):
 def test_sample_categories_frequencies_match_probabilities():
     rng = np.random.default_rng(0)
     probabilities = np.array([[0.2, 0.5, 0.3], [0.98, 0.01, 0.01], [1 / 3, 1 / 3, 1 / 3]])
-    # Log joints far from 0, as real ones are, must not matter.
-    log_joint = np.log(probabilities) - 1e4
+    # Log joints far from 0, as real ones are, must not matter; (k, n) layout.
+    log_joint = np.log(probabilities).T - 1e4
     n_rep = 20_000
     draws = np.stack([sample_categories(rng, log_joint) for _ in range(n_rep)])
     for i, p in enumerate(probabilities):

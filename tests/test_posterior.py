@@ -65,22 +65,19 @@ def test_log_joint_matches_scipy():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(11, D))
     draws = _draws(rng)
-    expected = np.log(draws.weights)[:, None, :] + np.stack(
-        [
-            stats.norm.logpdf(
-                X[None, :, None, :], draws.means[:, None], draws.sigma_kd[:, None]
-            ).sum(-1)[:, :, c]
-            for c in range(K)
-        ],
-        axis=-1,
-    )
+    # (S, k, n): log w_c + sum_j log Normal(x_ij | mu_cj, sigma_cj).
+    expected = np.log(draws.weights)[:, :, None] + stats.norm.logpdf(
+        X[None, None], draws.means[:, :, None], draws.sigma_kd[:, :, None]
+    ).sum(-1)
     np.testing.assert_allclose(log_joint(X, *draws), expected, rtol=1e-12)
+    # A Fortran-ordered X, as the Gibbs sweep passes, gives the same.
+    np.testing.assert_allclose(log_joint(np.asfortranarray(X), *draws), expected, rtol=1e-12)
 
 
 def test_responsibilities_survive_underflow():
     # Points 1e4 sds from every component: exp(log joint) is 0 for all, the ratio is not.
-    log_values = np.array([[-1e8, -1e8 - 1.0, -1e8 - 2.0]])
-    result = responsibilities(log_values)[0]
+    log_values = np.array([[-1e8], [-1e8 - 1.0], [-1e8 - 2.0]])  # (k, n) = (3, 1)
+    result = responsibilities(log_values)[:, 0]
     np.testing.assert_allclose(result, np.exp([0, -1, -2]) / np.exp([0, -1, -2]).sum())
 
 
@@ -88,7 +85,7 @@ def test_category_probabilities_is_the_mean_of_responsibilities(monkeypatch):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(13, D)) * 3
     draws = _draws(rng, n_draws=9)
-    direct = responsibilities(log_joint(X, *draws)).mean(axis=0)
+    direct = responsibilities(log_joint(X, *draws)).mean(axis=0).T
     np.testing.assert_allclose(category_probabilities(X, draws), direct, rtol=1e-12)
     np.testing.assert_allclose(category_probabilities(X, draws).sum(axis=1), 1.0)
     # Blocks of draws (as for large n) give the same answer.
@@ -100,7 +97,7 @@ def test_log_predictive_density_is_log_mean_of_mixture_density(monkeypatch):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(13, D)) * 3
     draws = _draws(rng, n_draws=9, covariance_type="tied_spherical")
-    mixture_density = np.exp(log_joint(X, *draws)).sum(axis=-1)  # (S, n)
+    mixture_density = np.exp(log_joint(X, *draws)).sum(axis=1)  # (S, n)
     direct = np.log(mixture_density.mean(axis=0))
     np.testing.assert_allclose(log_predictive_density(X, draws), direct, rtol=1e-12)
     monkeypatch.setattr(_posterior, "_BLOCK_ELEMENTS", 2 * X.size)
@@ -113,5 +110,5 @@ def test_log_predictive_density_is_finite_far_from_every_component():
     far = np.full((2, D), 1e5)
     result = log_predictive_density(far, draws)
     assert np.all(np.isfinite(result))
-    per_draw = logsumexp(log_joint(far, *draws), axis=-1)
+    per_draw = logsumexp(log_joint(far, *draws), axis=1)
     np.testing.assert_allclose(result, logsumexp(per_draw, axis=0) - np.log(7))

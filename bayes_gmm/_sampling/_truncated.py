@@ -6,6 +6,11 @@ Each sampler is vectorised over its parameters and works in the tail that keeps 
 a CDF value near 1 has lost its digits, one near 0 has not, so an interval in the upper tail
 is mapped to the lower tail by symmetry (Normal, Beta) or by the complementary function
 (Gamma).
+
+In a Gibbs sweep the bounds rarely bind, so each sampler first makes a plain draw and keeps
+it where it falls inside the bounds; only the others are drawn by inverse CDF. This is
+exact: a plain draw kept on landing inside follows the truncated law, and so does the
+inverse-CDF draw that replaces one that did not.
 """
 
 import numpy as np
@@ -21,11 +26,35 @@ from scipy.special import (
 )
 
 
+def _replace_outside(rng, x, exact_sampler, *params):
+    """Where ``x`` falls outside [lower, upper] (the last two ``params``), an exact
+    truncated draw of ``exact_sampler(rng, *params)`` in its place."""
+    lower, upper = params[-2:]
+    outside = ~((x >= lower) & (x <= upper))
+    if outside.any():
+        # A copy, and an array even where 0-d arithmetic gave a NumPy scalar.
+        x = np.array(x, dtype=float)
+        x[outside] = exact_sampler(
+            rng, *(np.broadcast_to(np.asarray(p, dtype=float), x.shape)[outside] for p in params)
+        )
+    return x
+
+
 def truncated_normal(rng, mean, sd, lower, upper):
     """Draw Normal(mean, sd) restricted to [lower, upper], elementwise.
 
-    Bounds may be infinite. Works in log space (``log_ndtr``/``ndtri_exp``), so an
-    interval forty standard deviations out in the tail is still sampled correctly.
+    Bounds may be infinite.
+    """
+    shape = np.broadcast_shapes(*map(np.shape, (mean, sd, lower, upper)))
+    x = mean + sd * rng.standard_normal(shape)
+    return _replace_outside(rng, x, _truncated_normal_icdf, mean, sd, lower, upper)
+
+
+def _truncated_normal_icdf(rng, mean, sd, lower, upper):
+    """Inverse-CDF draw of the truncated Normal.
+
+    Works in log space (``log_ndtr``/``ndtri_exp``), so an interval forty standard
+    deviations out in the tail is still sampled correctly.
     """
     a = (lower - mean) / sd
     b = (upper - mean) / sd
@@ -68,12 +97,18 @@ def truncated_beta(rng, a, b, lower, upper):
 def truncated_gamma(rng, shape, rate, lower, upper):
     """Draw Gamma(shape, rate) restricted to [lower, upper], elementwise; shape > 0.
 
-    ``upper`` may be infinite. Where both tail probabilities underflow, the draw is the
-    bound nearest the mass.
+    ``upper`` may be infinite.
     """
-    shape, rate, lower, upper = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (shape, rate, lower, upper))
-    )
+    size = np.broadcast_shapes(*map(np.shape, (shape, rate, lower, upper)))
+    x = rng.standard_gamma(np.broadcast_to(shape, size)) / rate
+    return _replace_outside(rng, x, _truncated_gamma_icdf, shape, rate, lower, upper)
+
+
+def _truncated_gamma_icdf(rng, shape, rate, lower, upper):
+    """Inverse-CDF draw of the truncated Gamma.
+
+    Where both tail probabilities underflow, the draw is the bound nearest the mass.
+    """
     lo, hi = rate * lower, rate * upper
     p_lo = gammainc(shape, lo)
     upper_tail = p_lo > 0.5

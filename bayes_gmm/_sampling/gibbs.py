@@ -18,35 +18,40 @@ from pymc.util import get_random_generator
 
 from .._posterior import (
     PARAMETER_NAMES,
+    Draws,
     expand_sigma,
-    log_joint,
     pool_over_tied,
-    sample_categories,
+    sample_categories_given_draws,
     sigma_unit,
 )
 from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
 
 # Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
 _WEIGHT_PROPOSALS = 4
+_TINY = np.finfo(float).tiny
 
 
 def sufficient_statistics(Z, category, n_components):
-    """Counts (k,) and per-feature sums (k, d) of the points in each component."""
+    """Counts (k,) and per-feature sums (k, d) of the points in each component.
+
+    Column by column: with a Fortran-ordered ``Z`` each column is contiguous.
+    """
     counts = np.bincount(category, minlength=n_components)
-    sums = np.stack(
-        [np.bincount(category, weights=column, minlength=n_components) for column in Z.T],
-        axis=1,
-    )
+    sums = np.empty((n_components, Z.shape[1]))
+    for j in range(Z.shape[1]):
+        sums[:, j] = np.bincount(category, weights=Z[:, j], minlength=n_components)
     return counts, sums
 
 
 def squared_residuals(Z, category, means):
     """Sum over each component's points of (z_ij - mu_cj)^2, shape (k, d)."""
-    resid_sq = (Z - means[category]) ** 2
-    k = means.shape[0]
-    return np.stack(
-        [np.bincount(category, weights=column, minlength=k) for column in resid_sq.T], axis=1
-    )
+    k, d = means.shape
+    out = np.empty((k, d))
+    for j in range(d):
+        resid = Z[:, j] - means[:, j].take(category)
+        np.square(resid, out=resid)
+        out[:, j] = np.bincount(category, weights=resid, minlength=k)
+    return out
 
 
 def sample_weights(rng, counts, concentration, min_weight, current):
@@ -130,7 +135,7 @@ def sample_sigma(
 
     Under the Uniform(lower, upper) prior, with r squared residuals summing to SS, the
     precision tau = sigma^-2 is Gamma((r - 1) / 2, SS / 2) restricted to
-    [upper^-2, lower^-2], drawn by inverse CDF. Under the half-normal prior (``upper``
+    [upper^-2, lower^-2]. Under the half-normal prior (``upper``
     infinite) that draw is an independence Metropolis proposal, accepted with probability
     min(1, exp(-(sigma'^2 - sigma^2) / 2 scale^2)): exact, and accepted almost always
     because the prior is wide against the likelihood. With r <= 1 (a component holding at
@@ -138,41 +143,42 @@ def sample_sigma(
     log sigma takes its place.
     """
     n_terms = pool_over_tied(np.broadcast_to(counts[:, None], resid_sq_kd.shape), covariance_type)
-    sum_sq = np.maximum(pool_over_tied(resid_sq_kd, covariance_type), np.finfo(float).tiny)
-    with np.errstate(divide="ignore"):
-        tau_lower, tau_upper = upper**-2.0, lower**-2.0
+    sum_sq = np.maximum(pool_over_tied(resid_sq_kd, covariance_type), _TINY)
     regular = n_terms >= 2
+    all_regular = regular.all()
     # Placeholder parameters where the slice update takes over, so nothing overflows.
-    tau = truncated_gamma(
-        rng,
-        np.where(regular, (n_terms - 1) / 2, 1.0),
-        np.where(regular, sum_sq / 2, 1.0),
-        tau_lower,
-        tau_upper,
-    )
-    proposal = tau**-0.5
+    shape, rate = (n_terms - 1) / 2, sum_sq / 2
+    if not all_regular:
+        shape, rate = np.where(regular, shape, 1.0), np.where(regular, rate, 1.0)
+    # Precision bounds: 1 / upper^2 and 1 / lower^2, the latter infinite for lower = 0.
+    tau_upper = np.divide(1.0, lower**2, out=np.full(np.shape(lower), np.inf), where=lower > 0)
+    tau = truncated_gamma(rng, shape, rate, 1.0 / upper**2, tau_upper)
+    sigma = 1.0 / np.sqrt(tau)
     if halfnormal_scale is not None:
-        log_accept = -0.5 * (proposal**2 - current**2) / halfnormal_scale**2
-        regular_accepted = regular & (np.log(rng.random(proposal.shape)) < log_accept)
-    else:
-        regular_accepted = regular
-    sigma = np.where(regular_accepted, proposal, current).reshape(-1)
-    scale = None if halfnormal_scale is None else np.broadcast_to(halfnormal_scale, n_terms.shape)
-    for i in np.flatnonzero(~regular):
-        r, ss = n_terms.flat[i], sum_sq.flat[i]
-        lam = None if scale is None else scale.flat[i]
-        sigma[i] = np.exp(
-            slice_sample(
-                rng,
-                lambda s, r=r, ss=ss, lam=lam: sigma_log_density(s, r, ss, lam),
-                np.log(current.flat[i]),
-                width=1.0,
-                lower=np.log(lower.flat[i]) if lower.flat[i] > 0 else -np.inf,
-                upper=np.log(upper.flat[i]),
-            )
+        log_accept = -0.5 * (sigma**2 - current**2) / halfnormal_scale**2
+        sigma = np.where(np.log(rng.random(sigma.shape)) < log_accept, sigma, current)
+    if not all_regular:
+        sigma = np.where(regular, sigma, current)
+        scale = np.broadcast_to(
+            np.inf if halfnormal_scale is None else halfnormal_scale, sigma.shape
         )
-    # np.clip returns a bare scalar for 0-d input; PyMC's point needs an ndarray.
-    return np.asarray(np.clip(sigma.reshape(n_terms.shape), lower, upper))
+        for i in np.ndindex(sigma.shape):
+            if regular[i]:
+                continue
+            lam = None if halfnormal_scale is None else scale[i]
+            sigma[i] = np.exp(
+                slice_sample(
+                    rng,
+                    lambda s, r=n_terms[i], ss=sum_sq[i], lam=lam: sigma_log_density(s, r, ss, lam),
+                    np.log(current[i]),
+                    width=1.0,
+                    lower=np.log(lower[i]) if lower[i] > 0 else -np.inf,
+                    upper=np.log(upper[i]),
+                )
+            )
+    # Rounding in 1 / sqrt(tau) may step a hair outside the support; np.minimum returns a
+    # bare scalar for 0-d input, and PyMC's point needs an ndarray.
+    return np.asarray(np.minimum(np.maximum(sigma, lower), upper))
 
 
 class GibbsMixtureStep(BlockedStep):
@@ -209,7 +215,7 @@ class GibbsMixtureStep(BlockedStep):
         self._center = center
         self._spread = spread
         self._sigma_scale = np.broadcast_to(unit, spec.sigma_shape)
-        self._Z = (X - center) / spread
+        self._Z = np.asfortranarray((X - center) / spread)
         self._prior_loc = (spec.mean_prior_loc - center) / spread
         self._prior_scale = spec.mean_prior_scale / spread
         self._lower = np.broadcast_to(spec.sd_lower, spec.sigma_shape) / self._sigma_scale
@@ -227,9 +233,9 @@ class GibbsMixtureStep(BlockedStep):
         sigma = np.asarray(point["sigma"] / self._sigma_scale, dtype=float)
         sigma_kd = expand_sigma(sigma, spec.covariance_type, k, d)
 
-        category = sample_categories(
-            rng, log_joint(self._Z, point["weights"][None], means[None], sigma_kd[None])[0]
-        )
+        category = sample_categories_given_draws(
+            rng, self._Z, Draws(point["weights"][None], means[None], sigma_kd[None])
+        )[0]
         counts, sums = sufficient_statistics(self._Z, category, k)
         weights, joint_draw = sample_weights(
             rng, counts, spec.weight_concentration, spec.min_weight, point["weights"]
@@ -258,5 +264,5 @@ class GibbsMixtureStep(BlockedStep):
         new_point["weights"] = weights
         new_point["means"] = self._center + self._spread * means
         new_point["sigma"] = np.asarray(sigma * self._sigma_scale)
-        new_point["category"] = category.astype(point["category"].dtype)
+        new_point["category"] = np.asarray(category, dtype=point["category"].dtype)
         return new_point, [{"weights_joint_draw": joint_draw}]

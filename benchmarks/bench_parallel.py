@@ -1,0 +1,61 @@
+"""Sequential against parallel chains, by data size: where parallel starts to pay.
+
+Run: ``python benchmarks/bench_parallel.py [--repeats N] [--sizes 500 5000 ...]``. Fits
+the seed generator at each size with default settings (2 chains x (1000 + 1000)), once
+with the chains one after the other in this process and once in parallel worker
+processes, alternating, and prints the median wall time of each and their ratio. The
+estimator switches to parallel chains from ``bayes_gmm._sampling.PARALLEL_MIN_WORK``
+point-iterations (n_samples x chains x (draws + tune)); this table is how that constant
+was chosen.
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+from unittest import mock
+
+from sklearn.exceptions import ConvergenceWarning
+
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._sampling import PARALLEL_MIN_WORK
+from bayes_gmm.datasets import make_seed_data
+
+# Forces the choice either way: any fit does some work, none does this much.
+_MODES = {"sequential": float("inf"), "parallel": 0}
+
+
+def timed_fit(X, mode, seed):
+    with mock.patch("bayes_gmm._sampling.PARALLEL_MIN_WORK", _MODES[mode]):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            BayesianMCMCMixture(random_state=seed).fit(X)
+        return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[500, 5_000, 20_000, 50_000, 100_000]
+    )
+    args = parser.parse_args()
+    # Warm-up: compilation and imports stay out of the timings.
+    timed_fit(make_seed_data(500)[0], "sequential", 0)
+    timed_fit(make_seed_data(500)[0], "parallel", 0)
+    print(f"current threshold: {PARALLEL_MIN_WORK:.0e} point-iterations")
+    print(f"{'n_samples':>10}{'work':>10}{'sequential (s)':>16}{'parallel (s)':>14}{'ratio':>8}")
+    for n in args.sizes:
+        X, _ = make_seed_data(n)
+        times = {mode: [] for mode in _MODES}
+        for seed in range(args.repeats):
+            for mode in _MODES:
+                times[mode].append(timed_fit(X, mode, seed))
+        seq, par = (statistics.median(times[mode]) for mode in _MODES)
+        work = n * 2 * 2000
+        print(f"{n:>10}{work:>10.0e}{seq:>16.2f}{par:>14.2f}{seq / par:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,11 +5,12 @@ the seed generator at each size with default settings (2 chains x (1000 + 1000))
 with the chains one after the other in this process and once in parallel worker
 processes, alternating, and prints the median wall time of each and their ratio. The
 estimator switches to parallel chains from ``bayes_gmm._sampling.PARALLEL_MIN_WORK``
-point-iterations (n_samples x chains x (draws + tune)); this table is how that constant
-was chosen.
+point-iterations (n_samples x chains x (draws + tune)), set per start method of the
+worker processes; this table is how those values were chosen.
 """
 
 import argparse
+import multiprocessing
 import statistics
 import time
 import warnings
@@ -26,7 +27,8 @@ _MODES = {"sequential": float("inf"), "parallel": 0}
 
 
 def timed_fit(X, mode, seed):
-    with mock.patch("bayes_gmm._sampling.PARALLEL_MIN_WORK", _MODES[mode]):
+    thresholds = dict.fromkeys(PARALLEL_MIN_WORK, _MODES[mode])
+    with mock.patch.dict("bayes_gmm._sampling.PARALLEL_MIN_WORK", thresholds):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -37,14 +39,20 @@ def timed_fit(X, mode, seed):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2_000, 20_000, 100_000])
     parser.add_argument(
-        "--sizes", type=int, nargs="+", default=[500, 5_000, 20_000, 50_000, 100_000]
+        "--start-method",
+        choices=multiprocessing.get_all_start_methods(),
+        default=multiprocessing.get_start_method(),
+        help="how worker processes start (this platform's default unless given)",
     )
     args = parser.parse_args()
+    multiprocessing.set_start_method(args.start_method, force=True)
     # Warm-up: compilation and imports stay out of the timings.
     timed_fit(make_seed_data(500)[0], "sequential", 0)
     timed_fit(make_seed_data(500)[0], "parallel", 0)
-    print(f"current threshold: {PARALLEL_MIN_WORK:.0e} point-iterations")
+    threshold = PARALLEL_MIN_WORK[args.start_method]
+    print(f"start method {args.start_method}: threshold {threshold:.0e} point-iterations")
     print(f"{'n_samples':>10}{'work':>10}{'sequential (s)':>16}{'parallel (s)':>14}{'ratio':>8}")
     for n in args.sizes:
         X, _ = make_seed_data(n)

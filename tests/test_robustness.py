@@ -82,7 +82,9 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
     X, _ = make_seed_data()
     settings = {"draws": 100, "tune": 100, "random_state": 3}
     sequential = BayesianMCMCMixture(**settings).fit(X)
-    monkeypatch.setattr(_sampling, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(
+        _sampling, "PARALLEL_MIN_WORK", dict.fromkeys(_sampling.PARALLEL_MIN_WORK, 0)
+    )
     cores = []
     real_sample = _sampling.pm.sample
 

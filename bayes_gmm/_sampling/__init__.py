@@ -11,6 +11,7 @@ that everything downstream is sampler-agnostic. One module per sampler family:
 
 import contextlib
 import logging
+import multiprocessing
 import os
 
 import numpy as np
@@ -21,28 +22,51 @@ from .gibbs import GibbsMixtureStep
 from .metropolis import metropolis_steps
 from .nuts import check_nuts_backend, marginal_initvals
 
-__all__ = ["SAMPLERS", "GibbsMixtureStep", "pymc_sample_kwargs", "sample_posterior"]
+__all__ = [
+    "SAMPLERS",
+    "GibbsMixtureStep",
+    "parallel_context",
+    "pymc_sample_kwargs",
+    "sample_posterior",
+]
 
 SAMPLERS = ("gibbs", "nuts", "metropolis")
 # Point-iterations (n_samples x chains x (draws + tune)) from which chains run in parallel
-# processes: below it, starting the workers costs more than the sampling they share.
-PARALLEL_MIN_WORK = 200_000_000
+# processes, by how a worker process starts; measured on 2 cores with
+# benchmarks/bench_parallel.py (the user guide has the tables). A forked worker starts in
+# milliseconds: parallel chains were faster at every size tried, by under 10% below this
+# threshold (n = 250 at the default settings). A spawned one imports PyMC again, about 7 s:
+# parallel was still 1.3x slower at 4e8, and the crossover extrapolates to about 8e8.
+PARALLEL_MIN_WORK = {"fork": 1_000_000, "forkserver": 800_000_000, "spawn": 800_000_000}
+
+
+def parallel_context(*, n_samples, draws, tune, chains):
+    """The multiprocessing context to run chains in parallel with, or None for sequential.
+
+    Sequential inside a daemonic process (a Dask worker, say), which may not start
+    children, and for problems too small to pay for starting the workers.
+    """
+    if chains < 2 or (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
+        return None
+    context = multiprocessing.get_context()
+    work = n_samples * chains * (draws + tune)
+    return context if work >= PARALLEL_MIN_WORK[context.get_start_method()] else None
 
 
 def pymc_sample_kwargs(*, n_samples, draws, tune, chains, random_seed, verbose, var_names):
     """The keyword arguments of ``pm.sample`` for the sampler settings of the estimator.
 
-    Chains run in parallel processes only for large problems (:data:`PARALLEL_MIN_WORK`);
-    the draws are the same either way, since each chain's generator comes from
-    ``random_seed``. Convergence checks are left to the estimator, which reports them in its
-    own terms.
+    Chains run in parallel processes when :func:`parallel_context` says it pays; the draws
+    are the same either way, since each chain's generator comes from ``random_seed``.
+    Convergence checks are left to the estimator, which reports them in its own terms.
     """
-    parallel = n_samples * chains * (draws + tune) >= PARALLEL_MIN_WORK
+    context = parallel_context(n_samples=n_samples, draws=draws, tune=tune, chains=chains)
     return {
         "draws": draws,
         "tune": tune,
         "chains": chains,
-        "cores": min(chains, os.cpu_count() or 1) if parallel else 1,
+        "cores": 1 if context is None else min(chains, os.cpu_count()),
+        "mp_ctx": context,
         "random_seed": random_seed,
         "progressbar": verbose >= 1,
         "var_names": list(var_names),

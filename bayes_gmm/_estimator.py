@@ -62,7 +62,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     deviations, and a latent category per point. ``fit`` builds it as a PyMC model and, by
     default, samples it with ``pm.sample`` driven by a blocked Gibbs step that draws every
     block from its full conditional (through an exact Metropolis correction or slice update
-    where no inverse CDF exists), so the full posterior costs a second or two on a few
+    where no inverse CDF exists), so the full posterior costs about a second on a few
     hundred points.
 
     Parameters

@@ -51,7 +51,7 @@ def main():
     # Warm-up: compilation and imports stay out of the timings.
     timed_fit(make_seed_data(500)[0], "sequential", 0)
     timed_fit(make_seed_data(500)[0], "parallel", 0)
-    threshold = PARALLEL_MIN_WORK[args.start_method]
+    threshold = PARALLEL_MIN_WORK["fork" if args.start_method == "fork" else "spawn"]
     print(f"start method {args.start_method}: threshold {threshold:.0e} point-iterations")
     print(f"{'n_samples':>10}{'work':>10}{'sequential (s)':>16}{'parallel (s)':>14}{'ratio':>8}")
     for n in args.sizes:

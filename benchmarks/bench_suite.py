@@ -220,7 +220,8 @@ def _installed_methods():
 
 
 def _format(value, spec):
-    return "-" if value is None else format(value, spec)
+    """``value`` in a 9-wide column, or a dash where there is none."""
+    return f"{'-':>9}" if value is None else format(value, f">9{spec}")
 
 
 def print_table(rows):
@@ -237,10 +238,10 @@ def print_table(rows):
             continue
         print(
             f"{row['dataset']:<18}{row['method']:<33}"
-            f"{_format(row['fresh_wall_s'], '9.2f')}{_format(row['warm_wall_s'], '9.2f')}"
-            f"{_format(row['sampling_s'], '9.2f')}{_format(row['min_ess_bulk'], '9.0f')}"
-            f"{_format(row['ess_per_s'], '9.1f')}{row['peak_rss_mib']:>9.0f}"
-            f"{row['max_error']:>9.3f}{_format(row.get('x_seed_scheme'), '9.0f')}"
+            f"{_format(row['fresh_wall_s'], '.2f')}{_format(row['warm_wall_s'], '.2f')}"
+            f"{_format(row['sampling_s'], '.2f')}{_format(row['min_ess_bulk'], '.0f')}"
+            f"{_format(row['ess_per_s'], '.1f')}{row['peak_rss_mib']:>9.0f}"
+            f"{row['max_error']:>9.3f}{_format(row.get('x_seed_scheme'), '.0f')}"
         )
 
 

@@ -86,13 +86,19 @@ def test_grid_search_selects_four_on_2d_clusters():
 
 
 @pytest.mark.slow
-def test_grid_search_selects_two_for_two_overlapping_clusters():
+def test_grid_search_finds_two_overlapping_clusters():
     rng = np.random.default_rng(2)
     # Centres 3 sds apart: the mixture density is bimodal only just. Shuffled, because
     # GridSearchCV's folds are contiguous blocks.
     X = rng.permutation(np.concatenate([rng.normal(0, 1, 300), rng.normal(3, 1, 300)]))[:, None]
-    search = _grid_search(X, [1, 2, 3, 4], **FAST)
-    assert search.best_params_ == {"n_components": 2}
+    search = _grid_search(X, [1, 2, 3], **FAST)
+    scores = np.array([search.cv_results_[f"split{i}_test_score"] for i in range(3)])
+    # Two components beat one on every held-out fold, by 0.02 to 0.08 nats a point here
+    # against a seed-to-seed Monte Carlo spread of about 0.001. A third component costs
+    # almost nothing (it can sit on top of the others): 2 and 3 differ by about 0.0005,
+    # within that spread, so which of them wins is not a property of the method to test.
+    assert np.all(scores[:, 1] > scores[:, 0] + 0.01)
+    assert search.best_params_ != {"n_components": 1}
 
 
 def test_grid_search_runs_in_parallel_with_joblib(seed_data):

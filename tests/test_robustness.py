@@ -1,5 +1,7 @@
 """Numerical robustness: underflow, empty components, outliers, scales, parallel chains."""
 
+import multiprocessing
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -99,3 +101,30 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
         np.testing.assert_array_equal(
             parallel.sample_trace_.posterior[name], sequential.sample_trace_.posterior[name]
         )
+
+
+@pytest.mark.parametrize(
+    ("start_method", "n_samples", "parallel"),
+    [
+        ("fork", 200, False),
+        ("fork", 500, True),
+        ("spawn", 100_000, False),
+        ("spawn", 250_000, True),
+    ],
+)
+def test_parallel_chains_by_size_and_start_method(monkeypatch, start_method, n_samples, parallel):
+    context = multiprocessing.get_context(start_method)
+    monkeypatch.setattr(multiprocessing, "get_context", lambda: context)
+    settings = {"n_samples": n_samples, "draws": 1000, "tune": 1000, "chains": 2}
+    chosen = _sampling.parallel_context(**settings)
+    assert (chosen is not None) == parallel
+    if parallel:
+        assert chosen is context
+        # One chain has nothing to share with another.
+        assert _sampling.parallel_context(**{**settings, "chains": 1}) is None
+
+
+def test_chains_run_sequentially_inside_a_daemonic_process(monkeypatch):
+    # A Dask worker, say: it may not start child processes.
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert _sampling.parallel_context(n_samples=10**6, draws=1000, tune=1000, chains=2) is None

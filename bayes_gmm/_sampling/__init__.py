@@ -37,20 +37,23 @@ SAMPLERS = ("gibbs", "nuts", "metropolis")
 # milliseconds: parallel chains were faster at every size tried, by under 10% below this
 # threshold (n = 250 at the default settings). A spawned one imports PyMC again, about 7 s:
 # parallel was still 1.3x slower at 4e8, and the crossover extrapolates to about 8e8.
-PARALLEL_MIN_WORK = {"fork": 1_000_000, "forkserver": 800_000_000, "spawn": 800_000_000}
+PARALLEL_MIN_WORK = {"fork": 1_000_000, "spawn": 800_000_000}
 
 
 def parallel_context(*, n_samples, draws, tune, chains):
     """The multiprocessing context to run chains in parallel with, or None for sequential.
 
     Sequential inside a daemonic process (a Dask worker, say), which may not start
-    children, and for problems too small to pay for starting the workers.
+    children, and for problems too small to pay for starting the workers. Any start method
+    but fork (spawn, forkserver, joblib's loky inside a ``n_jobs`` search) starts a fresh
+    interpreter per worker, and is priced as spawn.
     """
     if chains < 2 or (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
         return None
     context = multiprocessing.get_context()
+    method = "fork" if context.get_start_method() == "fork" else "spawn"
     work = n_samples * chains * (draws + tune)
-    return context if work >= PARALLEL_MIN_WORK[context.get_start_method()] else None
+    return context if work >= PARALLEL_MIN_WORK[method] else None
 
 
 def pymc_sample_kwargs(*, n_samples, draws, tune, chains, random_seed, verbose, var_names):

@@ -27,8 +27,11 @@ from scipy.special import (
 
 
 def _replace_outside(rng, x, exact_sampler, *params):
-    """Where ``x`` falls outside [lower, upper] (the last two ``params``), an exact
-    truncated draw of ``exact_sampler(rng, *params)`` in its place."""
+    """``x`` with each draw outside its bounds replaced by an exact truncated draw.
+
+    ``params`` are ``exact_sampler``'s arguments after ``rng``; the last two are the
+    bounds.
+    """
     lower, upper = params[-2:]
     outside = ~((x >= lower) & (x <= upper))
     if outside.any():

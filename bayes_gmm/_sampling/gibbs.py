@@ -159,13 +159,12 @@ def sample_sigma(
         sigma = np.where(np.log(rng.random(sigma.shape)) < log_accept, sigma, current)
     if not all_regular:
         sigma = np.where(regular, sigma, current)
-        scale = np.broadcast_to(
-            np.inf if halfnormal_scale is None else halfnormal_scale, sigma.shape
-        )
         for i in np.ndindex(sigma.shape):
             if regular[i]:
                 continue
-            lam = None if halfnormal_scale is None else scale[i]
+            lam = None
+            if halfnormal_scale is not None:
+                lam = np.broadcast_to(halfnormal_scale, sigma.shape)[i]
             sigma[i] = np.exp(
                 slice_sample(
                     rng,

@@ -7,6 +7,7 @@ shape ``(..., k, d)``.
 """
 
 import functools
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -89,7 +90,7 @@ def pool_over_tied(values_kd, covariance_type):
     n_components, n_features = values_kd.shape
     index = sigma_index(covariance_type, n_components, n_features)
     shape = sigma_shape(covariance_type, n_components, n_features)
-    pooled = np.bincount(index.ravel(), weights=values_kd.ravel(), minlength=int(np.prod(shape)))
+    pooled = np.bincount(index.ravel(), weights=values_kd.ravel(), minlength=math.prod(shape))
     return pooled.reshape(shape)
 
 
@@ -207,7 +208,7 @@ def sample_categories_given_draws(rng, X, draws):
         log_values = log_joint(X[point_slice], *block)
         n_block, n_components, n_points = log_values.shape
         # (S, k, n) -> (k, S n): one categorical draw per draw and point.
-        flat = sample_categories(rng, np.moveaxis(log_values, 1, 0).reshape(n_components, -1))
+        flat = sample_categories(rng, log_values.transpose(1, 0, 2).reshape(n_components, -1))
         category[draw_slice, point_slice] = flat.reshape(n_block, n_points)
     return category
 

@@ -20,10 +20,12 @@ Timings are medians over the repeats; the seed scheme and NUTS run once per data
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -144,10 +146,12 @@ def _tree_rss(pid):
 
 def run_child(dataset, method, seed, budget):
     """Run one child; returns its two records and peak RSS, or None if cut off."""
+    # A session of its own, so that a cut-off kills the chains' worker processes too.
     child = subprocess.Popen(
         [sys.executable, __file__, "--worker", dataset, method, str(seed)],
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     peak = [0]
     done = threading.Event()
@@ -170,9 +174,9 @@ def run_child(dataset, method, seed, budget):
             records.append(json.loads(line))
         child.wait()
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
         done.set()
         poller.join()
     return records, peak[0]

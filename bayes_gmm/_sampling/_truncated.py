@@ -46,10 +46,10 @@ def _replace_outside(rng, x, exact_sampler, *params):
 def truncated_normal(rng, mean, sd, lower, upper):
     """Draw Normal(mean, sd) restricted to [lower, upper], elementwise.
 
-    Bounds may be infinite.
+    ``mean`` has the shape of the result; the others broadcast to it. Bounds may be
+    infinite.
     """
-    shape = np.broadcast_shapes(*map(np.shape, (mean, sd, lower, upper)))
-    x = mean + sd * rng.standard_normal(shape)
+    x = mean + sd * rng.standard_normal(np.shape(mean))
     return _replace_outside(rng, x, _truncated_normal_icdf, mean, sd, lower, upper)
 
 
@@ -100,10 +100,10 @@ def truncated_beta(rng, a, b, lower, upper):
 def truncated_gamma(rng, shape, rate, lower, upper):
     """Draw Gamma(shape, rate) restricted to [lower, upper], elementwise; shape > 0.
 
-    ``upper`` may be infinite.
+    ``shape`` has the shape of the result; the others broadcast to it. ``upper`` may be
+    infinite.
     """
-    size = np.broadcast_shapes(*map(np.shape, (shape, rate, lower, upper)))
-    x = rng.standard_gamma(np.broadcast_to(shape, size)) / rate
+    x = rng.standard_gamma(shape) / rate
     return _replace_outside(rng, x, _truncated_gamma_icdf, shape, rate, lower, upper)
 
 

@@ -110,6 +110,7 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
         ("fork", 500, True),
         ("spawn", 100_000, False),
         ("spawn", 250_000, True),
+        ("forkserver", 100_000, False),
     ],
 )
 def test_parallel_chains_by_size_and_start_method(monkeypatch, start_method, n_samples, parallel):

@@ -145,7 +145,7 @@ def _tree_rss(pid):
 
 
 def run_child(dataset, method, seed, budget):
-    """Run one child; returns its two records and peak RSS, or None if cut off."""
+    """Run one child; returns its two records and peak RSS, or None if it was cut off."""
     # A session of its own, so that a cut-off kills the chains' worker processes too.
     child = subprocess.Popen(
         [sys.executable, __file__, "--worker", dataset, method, str(seed)],
@@ -168,9 +168,14 @@ def run_child(dataset, method, seed, budget):
         while len(records) < 2:
             # Each fit gets the budget; the first one also pays the imports.
             ready, _, _ = select.select([child.stdout], [], [], budget)
-            line = child.stdout.readline() if ready else ""
-            if not line:
+            if not ready:
                 return None, peak[0]
+            line = child.stdout.readline()
+            if not line:
+                raise RuntimeError(
+                    f"{method} on {dataset} failed (exit code {child.wait()}); run "
+                    f"`{__file__} --worker '{dataset}' '{method}' {seed}` to see why"
+                )
             records.append(json.loads(line))
         child.wait()
     finally:

@@ -116,18 +116,13 @@ def _truncated_gamma_icdf(rng, shape, rate, lower, upper):
     p_lo = gammainc(shape, lo)
     upper_tail = p_lo > 0.5
     u = rng.random(shape.shape)
-    # Only the branches some element needs: this runs every Gibbs sweep.
-    x = np.empty(shape.shape)
-    if not upper_tail.all():
-        # Lower part: invert the regularised lower incomplete gamma P.
-        p_hi = gammainc(shape, hi)
-        x_lower_part = np.where(p_hi > 0, gammaincinv(shape, p_lo + u * (p_hi - p_lo)), hi)
-        x = np.where(upper_tail, x, x_lower_part)
-    if upper_tail.any():
-        # Upper tail: invert the complement Q, which keeps its digits there.
-        q_lo, q_hi = gammaincc(shape, lo), gammaincc(shape, hi)
-        x_upper_tail = np.where(q_lo > 0, gammainccinv(shape, q_hi + u * (q_lo - q_hi)), lo)
-        x = np.where(upper_tail, x_upper_tail, x)
+    # Lower part: invert the regularised lower incomplete gamma P.
+    p_hi = gammainc(shape, hi)
+    x_lower_part = np.where(p_hi > 0, gammaincinv(shape, p_lo + u * (p_hi - p_lo)), hi)
+    # Upper tail: invert the complement Q, which keeps its digits there.
+    q_lo, q_hi = gammaincc(shape, lo), gammaincc(shape, hi)
+    x_upper_tail = np.where(q_lo > 0, gammainccinv(shape, q_hi + u * (q_lo - q_hi)), lo)
+    x = np.where(upper_tail, x_upper_tail, x_lower_part)
     return np.minimum(np.maximum(x, lo), hi) / rate
 
 

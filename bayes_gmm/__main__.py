@@ -8,7 +8,9 @@ from ._demo import run_demo
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bayes_gmm")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="fit the seed notebook's data and print the posterior")
+    demo = commands.add_parser(
+        "demo", help="fit the 2015 PyMC notebook's data and print the posterior"
+    )
     demo.add_argument("--out", metavar="DIR", help="also write the table (CSV) and trace (netCDF)")
     demo.add_argument("--random-state", type=int, default=0, help="seed of the sampler")
     args = parser.parse_args(argv)

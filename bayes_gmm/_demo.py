@@ -1,4 +1,4 @@
-"""The seed notebook's analysis, end to end: ``python -m bayes_gmm demo``."""
+"""The 2015 PyMC notebook's analysis, end to end: ``python -m bayes_gmm demo``."""
 
 import time
 from pathlib import Path
@@ -7,10 +7,15 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from ._estimator import BayesianMCMCMixture
-from .datasets import make_seed_data
+from .datasets import make_notebook_data
 
-# The seed notebook's priors: Normal(0, 15) means and a Uniform(0, 20) sd.
-SEED_PRIORS = {"mean_prior_loc": 0.0, "mean_prior_scale": 15.0, "sd_lower": 0.0, "sd_upper": 20.0}
+# The 2015 PyMC notebook's priors: Normal(0, 15) means and a Uniform(0, 20) sd.
+NOTEBOOK_PRIORS = {
+    "mean_prior_loc": 0.0,
+    "mean_prior_scale": 15.0,
+    "sd_lower": 0.0,
+    "sd_upper": 20.0,
+}
 SUMMARY_COLUMNS = ["mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk"]
 
 
@@ -20,15 +25,15 @@ def posterior_table(estimator):
 
 
 def run_demo(out=None, random_state=0, point=0):
-    """Fit the seed data with the seed's priors and print what the notebook showed."""
-    X, y = make_seed_data()
-    estimator = BayesianMCMCMixture(n_components=3, random_state=random_state, **SEED_PRIORS)
+    """Fit the notebook's data with its priors and print what the notebook showed."""
+    X, y = make_notebook_data()
+    estimator = BayesianMCMCMixture(n_components=3, random_state=random_state, **NOTEBOOK_PRIORS)
     start = time.perf_counter()
     estimator.fit(X)
     fit_seconds = time.perf_counter() - start
 
     table = posterior_table(estimator)
-    print("Posterior of the seed model (500 points, clusters at -5, 0, 5):")
+    print("Posterior of the 2015 PyMC notebook's model (500 points, clusters at -5, 0, 5):")
     print(table.to_string())
     print(f"\nminimum bulk ESS: {table['ess_bulk'].min():.0f}")
     print(

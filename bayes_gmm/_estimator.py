@@ -16,7 +16,7 @@ from ._diagnostics import (
     warn_if_not_converged,
     warn_if_order_does_not_separate,
 )
-from ._init import choose_order_feature, initial_point, kmeans_partition
+from ._initial_point import choose_order_feature, initial_point, kmeans_partition
 from ._model import OBSERVED, build_model, model_coords
 from ._persistence import load_fit, save_fit
 from ._posterior import (
@@ -76,8 +76,9 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     weight_concentration : float, default=1.0
         Concentration of the symmetric Dirichlet prior on the weights.
     min_weight : "auto" or float, default="auto"
-        Floor on every weight. ``"auto"`` is the seed's 0.1 while ``n_components * 0.1 <=
-        0.5``, else ``0.5 / n_components``. A number must lie in [0, 1 / n_components).
+        Floor on every weight. ``"auto"`` is the 2015 PyMC notebook's 0.1 while
+        ``n_components * 0.1 <= 0.5``, else ``0.5 / n_components``. A number must lie in
+        [0, 1 / n_components).
     mean_prior_loc : float, array-like of shape (n_features,) or None, default=None
         Mean of the Normal prior on the component means; None: each feature's median.
     mean_prior_scale : float, array-like of shape (n_features,) or None, default=None
@@ -87,18 +88,19 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         Bounds of the Uniform prior on every standard deviation (``sd_lower`` is also the
         floor of the half-normal prior; ``sd_upper`` must then stay None). None: 1e-10 and
         10 robust spreads (per feature, or the largest spread for the spherical types). The
-        seed's prior is ``sd_lower=0, sd_upper=20``; the tiny default floor only matters
-        when a component holds tied values, where the posterior would otherwise be improper.
+        2015 PyMC notebook's prior is ``sd_lower=0, sd_upper=20``; the tiny default floor
+        only matters when a component holds tied values, where the posterior would
+        otherwise be improper.
     sd_prior : {"uniform", "halfnormal"}, default="uniform"
-        Prior on every standard deviation: the seed's Uniform(sd_lower, sd_upper), or a
-        HalfNormal(sd_prior_scale) restricted to sigma >= sd_lower.
+        Prior on every standard deviation: the 2015 PyMC notebook's Uniform(sd_lower,
+        sd_upper), or a HalfNormal(sd_prior_scale) restricted to sigma >= sd_lower.
     sd_prior_scale : float or None, default=None
         Scale of the half-normal sd prior; None: 5 robust spreads. Only with
         ``sd_prior="halfnormal"``.
     sampler : {"gibbs", "nuts", "metropolis"}, default="gibbs"
         ``"gibbs"``: the exact blocked Gibbs step, fast. ``"nuts"``: PyMC's NUTS on the
         model with the categories summed out (categories recovered per draw afterwards);
-        slower, chiefly to cross-check. ``"metropolis"``: the seed notebook's Metropolis
+        slower, chiefly to cross-check. ``"metropolis"``: the 2015 PyMC notebook's Metropolis
         plus categorical Gibbs scheme, very slow, kept for fidelity.
     nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, default="pymc"
         Backend of ``sampler="nuts"``. The others are optional: ``pip install

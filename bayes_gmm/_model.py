@@ -1,10 +1,10 @@
 """The constrained Bayesian Gaussian mixture as PyMC models.
 
-The latent form is the seed notebook's: a category per point, Dirichlet weights and
+The latent form is the 2015 PyMC notebook's: a category per point, Dirichlet weights and
 Normal means held in the constrained region by hard potentials, and the sd prior. For the
 Gibbs step, which owns weights, means and sigma, they carry no transform: the step reads and
 writes natural values, and the potentials cost a Gibbs sweep nothing while keeping
-``model.logp`` honest about the support. For the seed's Metropolis scheme they keep PyMC's
+``model.logp`` honest about the support. For the notebook's Metropolis scheme they keep PyMC's
 default transforms, as in the notebook.
 
 The marginalised form, for NUTS, sums the categories out and expresses both restrictions
@@ -57,7 +57,7 @@ def _sigma_kd(sigma, spec):
 
 
 def build_latent_model(X, spec, coords, transformed=False):
-    """The seed's model, generalised to d features, four covariance types and two sd priors.
+    """The 2015 PyMC notebook's model, generalised to d features and every covariance type.
 
     ``transformed=False`` (Gibbs) leaves weights, means and sigma untransformed.
     """

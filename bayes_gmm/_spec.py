@@ -11,8 +11,8 @@ import numpy as np
 
 from ._posterior import sigma_shape, sigma_unit
 
-# The seed notebook's floor on every weight.
-SEED_MIN_WEIGHT = 0.1
+# The 2015 PyMC notebook's floor on every weight.
+NOTEBOOK_MIN_WEIGHT = 0.1
 # Data-scaled defaults, as multiples of a feature's robust spread: loose enough never to
 # bind on data of any units. The prior sd of the means is also at least the reach of the
 # data (as in Richardson & Green 1997), so a component can sit on an outlier.
@@ -115,9 +115,9 @@ def data_scales(X):
 
 
 def resolve_min_weight(min_weight, n_components):
-    """``"auto"``: the seed's 0.1 while it leaves half the mass free, smaller otherwise."""
+    """``"auto"``: the 2015 PyMC notebook's 0.1 while it leaves half the mass free, else less."""
     if min_weight == "auto":
-        return min(SEED_MIN_WEIGHT, 0.5 / n_components)
+        return min(NOTEBOOK_MIN_WEIGHT, 0.5 / n_components)
     if min_weight * n_components >= 1:
         raise ValueError(
             f"min_weight={min_weight!r} must be smaller than 1 / n_components = "

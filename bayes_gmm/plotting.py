@@ -124,9 +124,9 @@ def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_trace
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> plot_trace(est).shape
     (3, 2)
@@ -158,9 +158,9 @@ def plot_autocorr(est, var_names=("sigma",), **kwargs):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_autocorr
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> ax = plot_autocorr(est)
     >>> ax.get_title()
@@ -200,9 +200,9 @@ def plot_category_trace(est, i, ax=None, chain=0):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_category_trace
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> ax = plot_category_trace(est, 0)
     >>> ax.get_ylabel()
@@ -256,9 +256,9 @@ def plot_cluster_posterior(est, i, ax=None):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_cluster_posterior
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> ax = plot_cluster_posterior(est, 0)
     >>> len(ax.containers)
@@ -317,9 +317,9 @@ def plot_mixture(est, X=None, ax=None, bins=40):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_mixture
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> ax = plot_mixture(est)
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
@@ -410,9 +410,9 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from bayes_gmm import BayesianMCMCMixture
-    >>> from bayes_gmm.datasets import make_seed_data
+    >>> from bayes_gmm.datasets import make_notebook_data
     >>> from bayes_gmm.plotting import plot_uncertainty
-    >>> X, _ = make_seed_data()
+    >>> X, _ = make_notebook_data()
     >>> est = BayesianMCMCMixture(3, draws=100, tune=100, random_state=0).fit(X)
     >>> ax = plot_uncertainty(est, kind="scatter")
     >>> ax.get_xlabel()

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._sampling import PARALLEL_MIN_WORK
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 # Forces the choice either way: any fit does some work, none does this much.
 _MODES = {"sequential": float("inf"), "parallel": 0}
@@ -49,13 +49,13 @@ def main():
     args = parser.parse_args()
     multiprocessing.set_start_method(args.start_method, force=True)
     # Warm-up: compilation and imports stay out of the timings.
-    timed_fit(make_seed_data(500)[0], "sequential", 0)
-    timed_fit(make_seed_data(500)[0], "parallel", 0)
+    timed_fit(make_notebook_data(500)[0], "sequential", 0)
+    timed_fit(make_notebook_data(500)[0], "parallel", 0)
     threshold = PARALLEL_MIN_WORK["fork" if args.start_method == "fork" else "spawn"]
     print(f"start method {args.start_method}: threshold {threshold:.0e} point-iterations")
     print(f"{'n_samples':>10}{'work':>10}{'sequential (s)':>16}{'parallel (s)':>14}{'ratio':>8}")
     for n in args.sizes:
-        X, _ = make_seed_data(n)
+        X, _ = make_notebook_data(n)
         times = {mode: [] for mode in _MODES}
         for seed in range(args.repeats):
             for mode in _MODES:

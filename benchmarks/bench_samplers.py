@@ -11,20 +11,20 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm._demo import SEED_PRIORS
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm._demo import NOTEBOOK_PRIORS
+from bayes_gmm.datasets import make_notebook_data
 
 
 def main():
-    X, _ = make_seed_data()
+    X, _ = make_notebook_data()
     rows = []
     for sampler in ("gibbs", "nuts", "metropolis"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             # Warm-up: PyTensor compilation of this sampler's model.
-            BayesianMCMCMixture(sampler=sampler, draws=20, tune=20, **SEED_PRIORS).fit(X)
+            BayesianMCMCMixture(sampler=sampler, draws=20, tune=20, **NOTEBOOK_PRIORS).fit(X)
             start = time.perf_counter()
-            est = BayesianMCMCMixture(sampler=sampler, random_state=0, **SEED_PRIORS).fit(X)
+            est = BayesianMCMCMixture(sampler=sampler, random_state=0, **NOTEBOOK_PRIORS).fit(X)
             seconds = time.perf_counter() - start
         report = est.convergence_
         rows.append((sampler, seconds, report["min_ess_bulk"], report["max_r_hat"]))

@@ -11,7 +11,7 @@ import time
 import arviz as az
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 
 def fit_once(X, random_state):
@@ -26,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    X, _ = make_seed_data()
+    X, _ = make_notebook_data()
     first = fit_once(X, random_state=0)
     runs = [fit_once(X, random_state=seed) for seed in range(1, args.repeats + 1)]
     times = [r[0] for r in runs]

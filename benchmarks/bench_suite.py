@@ -63,11 +63,11 @@ def make_dataset(generator, n_samples):
     """Data and the generating values: weights (k,), means (k, d), sd (d,)."""
     import numpy as np
 
-    from bayes_gmm.datasets import SEED_CENTERS, make_seed_data
+    from bayes_gmm.datasets import NOTEBOOK_CENTERS, make_notebook_data
 
     if generator == "seed":
-        X, _ = make_seed_data(n_samples)
-        return X, np.full(3, 1 / 3), SEED_CENTERS[:, None], np.ones(1)
+        X, _ = make_notebook_data(n_samples)
+        return X, np.full(3, 1 / 3), NOTEBOOK_CENTERS[:, None], np.ones(1)
     rng = np.random.default_rng(0)
     weights = np.array([0.2, 0.3, 0.5])
     if generator == "blobs2":

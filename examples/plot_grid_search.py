@@ -17,10 +17,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 from bayes_gmm.plotting import plot_mixture
 
-X, y = make_seed_data()
+X, y = make_notebook_data()
 
 # %%
 # Short chains are enough to rank the candidates. Candidates with the wrong number of

@@ -14,9 +14,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
-X, _ = make_seed_data()
+X, _ = make_notebook_data()
 X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
 
 rows = []

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 from bayes_gmm.plotting import (
     plot_autocorr,
     plot_category_trace,
@@ -24,7 +24,7 @@ from bayes_gmm.plotting import (
     plot_trace,
 )
 
-X, y = make_seed_data()
+X, y = make_notebook_data()
 fig, ax = plt.subplots()
 ax.hist(X[:, 0], bins=40)
 ax.set_xlabel("data value")

@@ -2,20 +2,20 @@ import numpy as np
 import pytest
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm._demo import SEED_PRIORS
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm._demo import NOTEBOOK_PRIORS
+from bayes_gmm.datasets import make_notebook_data
 
 
 @pytest.fixture(scope="session")
 def seed_data():
-    return make_seed_data()
+    return make_notebook_data()
 
 
 @pytest.fixture(scope="session")
 def seed_fit(seed_data):
     """The seed model with the notebook's priors and default sampler settings, fitted once."""
     X, _ = seed_data
-    return BayesianMCMCMixture(n_components=3, random_state=0, **SEED_PRIORS).fit(X)
+    return BayesianMCMCMixture(n_components=3, random_state=0, **NOTEBOOK_PRIORS).fit(X)
 
 
 @pytest.fixture(scope="session")

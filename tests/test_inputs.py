@@ -9,10 +9,10 @@ from hypothesis.extra.numpy import arrays
 from sklearn.metrics import adjusted_rand_score
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 QUICK = {"draws": 50, "tune": 50, "random_state": 0}
-SEED_X, SEED_Y = make_seed_data(n_samples=150)
+SEED_X, SEED_Y = make_notebook_data(n_samples=150)
 
 
 def _with(value, row=3):

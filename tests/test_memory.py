@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._estimator import MAX_POINTWISE_DRAWS
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 N_LARGE = 200_000
 CHAINS, DRAWS = 2, 50
@@ -19,7 +19,7 @@ PER_DRAW_BYTES = 1024
 
 @pytest.fixture(scope="module")
 def large_fit():
-    X, _ = make_seed_data(N_LARGE)
+    X, _ = make_notebook_data(N_LARGE)
     with warnings.catch_warnings():
         # Few draws keep the test fast; their ESS is beside the point here.
         warnings.simplefilter("ignore", ConvergenceWarning)

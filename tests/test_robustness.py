@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from bayes_gmm import BayesianMCMCMixture, _sampling
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 
 def _no_nan_anywhere(est, X):
@@ -40,7 +40,7 @@ def test_far_apart_clusters_with_tiny_variances():
 
 
 def test_components_that_lose_all_their_points():
-    X, _ = make_seed_data()
+    X, _ = make_notebook_data()
     est = BayesianMCMCMixture(
         4, covariance_type="diag", min_weight=0, weight_concentration=0.1, random_state=0
     ).fit(X)
@@ -51,7 +51,7 @@ def test_components_that_lose_all_their_points():
 
 
 def test_extreme_outlier_gets_its_own_component():
-    X, y = make_seed_data()
+    X, y = make_notebook_data()
     X_outlier = np.r_[X, [[1e12]]]
     est = BayesianMCMCMixture(4, random_state=0).fit(X_outlier)
     _no_nan_anywhere(est, X_outlier)
@@ -81,7 +81,7 @@ def test_features_on_wildly_different_scales(covariance_type):
 
 
 def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
-    X, _ = make_seed_data()
+    X, _ = make_notebook_data()
     settings = {"draws": 100, "tune": 100, "random_state": 3}
     sequential = BayesianMCMCMixture(**settings).fit(X)
     monkeypatch.setattr(

@@ -18,7 +18,7 @@ from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._model import build_model, model_coords
 from bayes_gmm._sampling import sample_posterior
 from bayes_gmm._spec import DataScales, resolve_spec
-from bayes_gmm.datasets import make_seed_data
+from bayes_gmm.datasets import make_notebook_data
 
 SAMPLERS = ("gibbs", "nuts", "metropolis")
 
@@ -110,7 +110,7 @@ AGREEMENT_CASES = [
 @pytest.mark.slow
 @pytest.mark.parametrize(("data", "covariance_type", "sd_prior"), AGREEMENT_CASES)
 def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior):
-    X = make_seed_data()[0] if data == "seed" else _blobs_2d()
+    X = make_notebook_data()[0] if data == "seed" else _blobs_2d()
     means, mcses = {}, {}
     for sampler in SAMPLERS:
         # The seed's scheme costs ~30 ms an iteration on 500 points: fewer iterations, and a

@@ -6,7 +6,7 @@ that everything downstream is sampler-agnostic. One module per sampler family:
 
 - ``gibbs``: the exact blocked Gibbs step on the latent model (default);
 - ``nuts``: NUTS on the marginalised model, categories recovered per draw;
-- ``metropolis``: the seed notebook's Metropolis + categorical Gibbs scheme.
+- ``metropolis``: the 2015 PyMC notebook's Metropolis + categorical Gibbs scheme.
 """
 
 import contextlib

@@ -1,4 +1,4 @@
-"""The seed notebook's scheme: Metropolis on the parameters, Gibbs on the categories.
+"""The 2015 PyMC notebook's scheme: Metropolis on the parameters, Gibbs on the categories.
 
 Kept for fidelity and comparison: it is the notebook's sampler on PyMC 5, where its
 ``ElemwiseCategoricalStep`` became ``CategoricalGibbsMetropolis``; and it is slow, a few

@@ -11,22 +11,20 @@ import arviz as az
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._posterior import PARAMETER_NAMES
-
 MAX_R_HAT = 1.01
 MIN_ESS = 400
 # Central posterior interval used to judge whether the ordered means are separated.
 INTERVAL_PROB = 0.94
 
 
-def convergence_report(trace):
-    """Maximum R-hat, minimum bulk and tail ESS over weights, means and sigma, as a dict.
+def convergence_report(trace, parameter_names):
+    """Maximum R-hat, minimum bulk and tail ESS over the parameters, as a dict.
 
     ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
     transitions and ``acceptance_rate`` the mean acceptance where the sampler reports them
     (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals.
     """
-    posterior = trace.posterior[list(PARAMETER_NAMES)]
+    posterior = trace.posterior[list(parameter_names)]
     n_chains = posterior.sizes["chain"]
     # A parameter that never moves (the weight of a single component) has no R-hat or ESS:
     # ArviZ returns NaN for it, with a warning that says nothing to the user.

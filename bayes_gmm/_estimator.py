@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
     convergence_report,
     warn_if_not_converged,
@@ -20,21 +21,16 @@ from ._initial_point import choose_order_feature, initial_point, kmeans_partitio
 from ._model import OBSERVED, build_model, model_coords
 from ._persistence import load_fit, save_fit
 from ._posterior import (
-    COVARIANCE_TYPES,
-    PARAMETER_NAMES,
     Draws,
     category_probabilities,
-    covariances_from_sigma,
     draws_of,
-    expand_sigma,
     log_predictive_density,
-    n_free_parameters,
     pointwise_log_likelihood,
     sample_predictive,
 )
 from ._sampling import SAMPLERS, sample_posterior
 from ._sampling.nuts import BACKENDS
-from ._spec import SD_PRIORS, MixtureSpec, data_scales, resolve_spec
+from ._spec import MixtureSpec, data_scales, resolve_spec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
 # n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
@@ -45,9 +41,13 @@ MAX_POINTWISE_DRAWS = 4_000_000
 
 
 def _model_attrs(spec):
-    """The resolved model, echoed in the trace's posterior attributes (netCDF-friendly)."""
+    """The resolved model, echoed in the trace's posterior attributes.
+
+    netCDF attributes are numbers, strings or 1-D arrays: a matrix is stored flattened
+    (row-major).
+    """
     return {
-        name: np.asarray(value) if isinstance(value, list) else value
+        name: np.ravel(value) if isinstance(value, list) else value
         for name, value in spec.to_dict().items()
         if value is not None
     }
@@ -69,10 +69,13 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     ----------
     n_components : int, default=3
         Number of mixture components.
-    covariance_type : {"tied_diag", "tied_spherical", "spherical", "diag"}, default="tied_diag"
-        Which standard deviations exist: ``"tied_spherical"`` one for everything,
-        ``"tied_diag"`` one per feature shared by the components, ``"spherical"`` one per
-        component, ``"diag"`` one per component and feature.
+    covariance_type : {"tied_diag", "tied_spherical", "spherical", "diag", "full", "tied"}, \
+default="tied_diag"
+        The components' covariances. Diagonal, with standard deviations:
+        ``"tied_spherical"`` one for everything, ``"tied_diag"`` one per feature shared by
+        the components, ``"spherical"`` one per component, ``"diag"`` one per component
+        and feature. Full matrices, as in scikit-learn: ``"full"`` one per component,
+        ``"tied"`` one shared by all, with an inverse-Wishart prior.
     weight_concentration : float, default=1.0
         Concentration of the symmetric Dirichlet prior on the weights.
     min_weight : "auto" or float, default="auto"
@@ -97,11 +100,23 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     sd_prior_scale : float or None, default=None
         Scale of the half-normal sd prior; None: 5 robust spreads. Only with
         ``sd_prior="halfnormal"``.
+    covariance_prior : float, array-like of shape (n_features,) or (n_features, \
+n_features), or None, default=None
+        Scale matrix Psi of the inverse-Wishart prior of ``"full"`` and ``"tied"``
+        covariances, in ``scipy.stats.invwishart(df, scale)``'s parametrisation, so that
+        E[Sigma] = Psi / (df - n_features - 1). A number or vector gives a diagonal matrix.
+        None: diag((spread / n_components)^2) with each feature's robust spread, so that
+        each component is expected to span 1 / n_components of every feature's spread.
+    degrees_of_freedom_prior : float or None, default=None
+        Degrees of freedom df of that prior, greater than n_features - 1; None:
+        n_features + 2, the smallest whole number for which E[Sigma] exists. The sd
+        parameters above apply to the diagonal types only, these two to the full ones;
+        setting one that does not apply raises a ValueError.
     sampler : {"gibbs", "nuts", "metropolis"}, default="gibbs"
         ``"gibbs"``: the exact blocked Gibbs step, fast. ``"nuts"``: PyMC's NUTS on the
         model with the categories summed out (categories recovered per draw afterwards);
         slower, chiefly to cross-check. ``"metropolis"``: the 2015 PyMC notebook's Metropolis
-        plus categorical Gibbs scheme, very slow, kept for fidelity.
+        plus categorical Gibbs scheme, very slow, kept for fidelity (diagonal types only).
     nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, default="pymc"
         Backend of ``sampler="nuts"``. The others are optional: ``pip install
         "bayes_gmm[nutpie]"`` or ``"bayes_gmm[jax]"``.
@@ -123,27 +138,39 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     means_ : ndarray of shape (n_components, n_features)
         Posterior mean of the component means, ordered on ``order_feature_``.
     covariances_ : ndarray
-        Posterior mean of the variances in scikit-learn's layout: (n_components,) for
-        ``spherical``, (n_components, n_features) for ``diag``, and the shared
-        (n_features, n_features) diagonal matrix for the tied types.
+        Posterior mean of the covariances in scikit-learn's layout: (n_components,) for
+        ``spherical``, (n_components, n_features) for ``diag``, (n_components, n_features,
+        n_features) for ``full``, and the shared (n_features, n_features) matrix for
+        ``tied`` and the tied diagonal types.
+    precisions_ : ndarray
+        Inverse of ``covariances_``, in the same layout.
+    precisions_cholesky_ : ndarray
+        Cholesky factor of ``precisions_`` in scikit-learn's convention
+        (``precisions_ = U U^T``, U upper triangular; ``1 / sqrt(covariances_)`` for the
+        spherical and diag layouts).
     labels_ : ndarray of shape (n_samples,)
         Modal posterior component of each training point, equal to ``predict(X)``.
     order_feature_ : int
         Feature on which the component means are ordered: the best separated one.
-    min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_
+    min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_, \
+covariance_prior_, degrees_of_freedom_prior_
         The prior values used, with data-dependent defaults resolved (``sd_upper_`` is
-        infinite for the half-normal prior, ``sd_prior_scale_`` None for the uniform one).
-        They are echoed, with the sampler, in ``sample_trace_.posterior.attrs``.
+        infinite for the half-normal prior, ``sd_prior_scale_`` None for the uniform one;
+        the sd values are None for the full types, the inverse-Wishart ones None for the
+        diagonal types). They are echoed, with the sampler, in
+        ``sample_trace_.posterior.attrs``.
     convergence_ : dict
-        ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over weights, means and sigma,
+        ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over the weights, means and
+        covariance parameters,
         ``divergences`` and ``acceptance_rate`` (None for samplers without them). A
         :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
         ESS < 400 or any divergence; another warns when the ordered means overlap.
     sample_trace_ : arviz.InferenceData
-        ``posterior`` (``weights``, ``means``, ``sigma`` and, while n_samples * chains *
-        draws <= 4 million, ``category`` as small integers), ``log_likelihood`` (per point,
-        categories summed out; kept under the same bound), ``sample_stats`` and
-        ``observed_data``.
+        ``posterior`` (``weights``, ``means``, ``sigma`` for the diagonal types or
+        ``covariance`` with dims (component, feature, feature_bis) for the full ones, and,
+        while n_samples * chains * draws <= 4 million, ``category`` as small integers),
+        ``log_likelihood`` (per point, categories summed out; kept under the same bound),
+        ``sample_stats`` and ``observed_data``.
     model_ : pymc.Model
         The PyMC model that was sampled: the latent one (a category per point) for
         ``"gibbs"`` and ``"metropolis"``, the marginalised one for ``"nuts"``. Not pickled;
@@ -182,6 +209,8 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         "sd_upper": [None, Interval(Real, 0, None, closed="neither")],
         "sd_prior": [StrOptions(set(SD_PRIORS))],
         "sd_prior_scale": [None, Interval(Real, 0, None, closed="neither")],
+        "covariance_prior": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
+        "degrees_of_freedom_prior": [None, Interval(Real, 0, None, closed="neither")],
         "sampler": [StrOptions(set(SAMPLERS))],
         "nuts_sampler": [StrOptions(set(BACKENDS))],
         "draws": [Interval(Integral, 1, None, closed="left")],
@@ -204,6 +233,8 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         sd_upper=None,
         sd_prior="uniform",
         sd_prior_scale=None,
+        covariance_prior=None,
+        degrees_of_freedom_prior=None,
         sampler="gibbs",
         nuts_sampler="pymc",
         draws=1000,
@@ -222,6 +253,8 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         self.sd_upper = sd_upper
         self.sd_prior = sd_prior
         self.sd_prior_scale = sd_prior_scale
+        self.covariance_prior = covariance_prior
+        self.degrees_of_freedom_prior = degrees_of_freedom_prior
         self.sampler = sampler
         self.nuts_sampler = nuts_sampler
         self.draws = draws
@@ -306,25 +339,23 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     def _set_posterior(self, trace, spec):
         """Every attribute derived from the trace: shared by fit and load."""
         posterior = trace.posterior
+        covariance = spec.covariance
         self._spec = spec
         self.sample_trace_ = trace
         self.order_feature_ = spec.order_feature
         self.min_weight_ = spec.min_weight
         self.mean_prior_loc_ = spec.mean_prior_loc
         self.mean_prior_scale_ = spec.mean_prior_scale
-        self.sd_lower_ = spec.sd_lower
-        self.sd_upper_ = spec.sd_upper
-        self.sd_prior_scale_ = spec.sd_prior_scale
+        resolved = covariance.resolved_attributes()
+        for name in PRIOR_ATTRIBUTES:
+            setattr(self, f"{name}_", resolved.get(name))
         self.weights_ = posterior["weights"].mean(("chain", "draw")).to_numpy()
         self.means_ = posterior["means"].mean(("chain", "draw")).to_numpy()
-        self.covariances_ = covariances_from_sigma(
-            (posterior["sigma"] ** 2).mean(("chain", "draw")).to_numpy(),
-            spec.covariance_type,
-            spec.n_components,
-            spec.n_features,
+        self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
+            self._covariance_draws()
         )
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
-        self.convergence_ = convergence_report(trace)
+        self.convergence_ = convergence_report(trace, spec.parameter_names)
 
     def _training_data(self):
         return self.sample_trace_.observed_data[OBSERVED].to_numpy()
@@ -392,13 +423,26 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         return az.loo(self._trace_with_log_likelihood(), **kwargs)
 
+    def _plug_in_log_likelihood(self, X):
+        """log L at the posterior mean weights, means and covariances, and its data."""
+        X = self._check_fitted_data(X)
+        covariance = self._spec.covariance
+        plug_in = Draws(
+            weights=self.weights_[None],
+            means=self.means_[None],
+            precision_cholesky=covariance.precision_cholesky(
+                covariance.plug_in(self._covariance_draws())[None]
+            ),
+        )
+        return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0]
+
     def bic(self, X):
         """Bayesian information criterion at the posterior means; lower is better.
 
         A plug-in approximation for comparison with
         :meth:`sklearn.mixture.GaussianMixture.bic`: ``-2 log L(theta_hat) + p log n``
-        with ``theta_hat`` the posterior mean weights, means and variances. :meth:`loo`
-        is the fully Bayesian comparison.
+        with ``theta_hat`` the posterior mean weights, means and covariances and p the
+        number of free parameters. :meth:`loo` is the fully Bayesian comparison.
 
         Parameters
         ----------
@@ -408,16 +452,25 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         -------
         bic : float
         """
-        X = self._check_fitted_data(X)
-        spec = self._spec
-        plug_in = Draws(
-            weights=self.weights_[None],
-            means=self.means_[None],
-            sigma_kd=np.sqrt(self._mean_variances_kd())[None],
-        )
-        log_likelihood = pointwise_log_likelihood(X, plug_in).sum()
-        n_params = n_free_parameters(spec.covariance_type, spec.n_components, spec.n_features)
-        return float(-2 * log_likelihood + n_params * np.log(X.shape[0]))
+        log_likelihood, n_samples = self._plug_in_log_likelihood(X)
+        return -2 * log_likelihood + self._spec.n_free_parameters * np.log(n_samples)
+
+    def aic(self, X):
+        """Akaike information criterion at the posterior means; lower is better.
+
+        ``-2 log L(theta_hat) + 2 p``, as :meth:`sklearn.mixture.GaussianMixture.aic`, at
+        the same plug-in estimate as :meth:`bic`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        aic : float
+        """
+        log_likelihood, _ = self._plug_in_log_likelihood(X)
+        return -2 * log_likelihood + 2 * self._spec.n_free_parameters
 
     def sample(self, n_samples=1):
         """Draw samples from the posterior predictive distribution.
@@ -488,7 +541,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         return estimator
 
     def summary(self, **kwargs):
-        """ArviZ's summary table of the weights, means and sigma.
+        """ArviZ's summary table of the weights, means and covariance parameters.
 
         Rows are named by component and feature coordinates, e.g. ``means[1, x0]``.
 
@@ -502,7 +555,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         summary : pandas.DataFrame
         """
         check_is_fitted(self)
-        return az.summary(self.sample_trace_, var_names=list(PARAMETER_NAMES), **kwargs)
+        return az.summary(self.sample_trace_, var_names=list(self._spec.parameter_names), **kwargs)
 
     @property
     def model_(self):
@@ -528,13 +581,15 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
         state.pop("_model", None)
         return state
 
-    def _mean_variances_kd(self):
-        """Posterior mean variance of each component and feature, shape (k, d)."""
-        spec = self._spec
-        sigma_sq = (self.sample_trace_.posterior["sigma"] ** 2).mean(("chain", "draw"))
-        return expand_sigma(
-            sigma_sq.to_numpy(), spec.covariance_type, spec.n_components, spec.n_features
-        )
+    def _covariance_draws(self):
+        """Draws of the covariance variable, flattened over chains: (S, *shape)."""
+        covariance = self._spec.covariance
+        values = self.sample_trace_.posterior[covariance.trace_name].to_numpy()
+        return values.reshape(-1, *covariance.shape)
+
+    def _covariance_matrices(self):
+        """Posterior mean covariance matrix of each component, (k, d, d)."""
+        return self._spec.covariance.covariance_matrices(self._covariance_draws())
 
     def _posterior_draws(self):
         return draws_of(self.sample_trace_.posterior, self._spec)
@@ -579,7 +634,7 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     def score_samples(self, X):
         """Log posterior predictive density of each point.
 
-        log of the mean over draws of sum_c w_c Normal(x | mu_c, sigma_c), computed with
+        log of the mean over draws of sum_c w_c Normal(x | mu_c, Sigma_c), computed with
         log-sum-exp.
 
         Parameters

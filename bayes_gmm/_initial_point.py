@@ -11,9 +11,6 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
-from ._posterior import pool_over_tied
-from ._sampling.gibbs import squared_residuals
-
 # k-means on more points than this only refines what a subsample already finds.
 _KMEANS_MAX_POINTS = 10_000
 _KMEANS_N_INIT = 4
@@ -61,16 +58,12 @@ def initial_point(X, spec, labels, centers):
     counts = np.bincount(category, minlength=k)
     n = X.shape[0]
     weights = spec.min_weight + (1 - k * spec.min_weight) * (counts + 1) / (n + k)
-
-    resid_sq = squared_residuals(X, category, means)
-    n_terms = pool_over_tied(np.broadcast_to(counts[:, None], means.shape), spec.covariance_type)
-    ss = pool_over_tied(resid_sq, spec.covariance_type)
-    overall = np.sqrt(resid_sq.sum() / (n * spec.n_features))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.where((n_terms > 0) & (ss > 0), np.sqrt(ss / n_terms), overall)
-    lower = np.broadcast_to(spec.sd_lower, sigma.shape)
-    upper = np.broadcast_to(spec.sd_upper, sigma.shape)
-    sigma = np.where(sigma > 0, sigma, np.minimum(upper, spec.mean_prior_scale.min()) / 10)
-    # np.clip returns a bare scalar for 0-d input; PyMC's point needs an ndarray.
-    sigma = np.asarray(np.clip(sigma, lower * 1.001 + np.finfo(float).tiny, upper * 0.999))
-    return {"weights": weights, "means": means, "sigma": sigma, "category": category}
+    covariance = spec.covariance
+    return {
+        "weights": weights,
+        "means": means,
+        covariance.trace_name: covariance.initial_value(
+            X, category, means, counts, spec.mean_prior_scale
+        ),
+        "category": category,
+    }

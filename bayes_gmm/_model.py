@@ -12,14 +12,15 @@ smoothly, with no hard wall: ``w = m + (1 - k m) u`` with u uniform on the simpl
 exactly uniform on the restricted simplex (the map is affine), and the factor
 prod w^(alpha - 1) makes it the restricted Dirichlet(alpha); PyMC's ``ordered`` transform
 on iid Normals is exactly the iid Normal prior restricted to increasing values.
+
+The covariance type's object (``spec.covariance``) adds its own prior, its observed
+density in the latent model and its component densities in the marginal one.
 """
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import ordered
-
-from ._posterior import sigma_dims, sigma_index
 
 OBSERVED = "obs"
 
@@ -29,37 +30,16 @@ def model_coords(n_components, feature_names, n_samples):
     return {
         "component": np.arange(n_components),
         "feature": list(feature_names),
+        # The second axis of a covariance matrix (xarray names each axis once).
+        "feature_bis": list(feature_names),
         "sample": np.arange(n_samples),
     }
-
-
-def _sd_prior(spec, transformed):
-    """The sd prior: Uniform(sd_lower, sd_upper), or HalfNormal restricted to >= sd_lower."""
-    shape = spec.sigma_shape
-    kwargs = {"shape": shape, "dims": sigma_dims(spec.covariance_type) or None}
-    if not transformed:
-        kwargs["default_transform"] = None
-    lower = np.broadcast_to(spec.sd_lower, shape)
-    if spec.sd_prior == "uniform":
-        return pm.Uniform(
-            "sigma", lower=lower, upper=np.broadcast_to(spec.sd_upper, shape), **kwargs
-        )
-    return pm.Truncated(
-        "sigma",
-        pm.HalfNormal.dist(sigma=np.broadcast_to(spec.sd_prior_scale, shape)),
-        lower=lower,
-        **kwargs,
-    )
-
-
-def _sigma_kd(sigma, spec):
-    return pt.flatten(sigma)[sigma_index(spec.covariance_type, spec.n_components, spec.n_features)]
 
 
 def build_latent_model(X, spec, coords, transformed=False):
     """The 2015 PyMC notebook's model, generalised to d features and every covariance type.
 
-    ``transformed=False`` (Gibbs) leaves weights, means and sigma untransformed.
+    ``transformed=False`` (Gibbs) leaves weights, means and covariances untransformed.
     """
     k = spec.n_components
     a = spec.order_feature
@@ -83,28 +63,12 @@ def build_latent_model(X, spec, coords, transformed=False):
             "order_means_potential",
             pt.switch(pt.any(pt.lt(pt.diff(means[:, a]), 0)), -np.inf, 0.0),
         )
-        sigma = _sd_prior(spec, transformed)
+        covariance = spec.covariance.pymc_prior(transformed)
         category = pm.Categorical("category", p=weights, dims="sample")
-        sigma_kd = _sigma_kd(sigma, spec)
-        pm.Normal(
-            OBSERVED,
-            mu=means[category],
-            sigma=sigma_kd[category],
-            observed=X,
-            dims=("sample", "feature"),
+        spec.covariance.pymc_observed_latent(
+            OBSERVED, X, means, category, covariance, dims=("sample", "feature")
         )
     return model
-
-
-def _mixture_logp(value, weights, means, sigma_kd):
-    """log sum_c w_c prod_j Normal(x_ij | mu_cj, sigma_cj) for each row of ``value``."""
-    z = (value[:, None, :] - means[None]) / sigma_kd[None]
-    log_components = (
-        pt.log(weights)[None]
-        - pt.sum(pt.log(sigma_kd), axis=-1)[None]
-        - 0.5 * pt.sum(z**2, axis=-1)
-    ) - 0.5 * value.shape[1] * np.log(2 * np.pi)
-    return pt.logsumexp(log_components, axis=-1)
 
 
 def build_marginal_model(X, spec, coords):
@@ -143,16 +107,22 @@ def build_marginal_model(X, spec, coords):
         means = pm.Deterministic(
             "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
         )
-        sigma = _sd_prior(spec, transformed=True)
+        inputs, signature = spec.covariance.pymc_marginal()
+
+        def mixture_logp(value, weights, means, *inputs):
+            """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value``."""
+            log_components = spec.covariance.pymc_log_components(value, weights, means, *inputs)
+            return pt.logsumexp(log_components, axis=-1)
+
         pm.CustomDist(
             OBSERVED,
             weights,
             means,
-            _sigma_kd(sigma, spec),
-            logp=_mixture_logp,
+            *inputs,
+            logp=mixture_logp,
             observed=X,
             dims=("sample", "feature"),
-            signature="(k),(k,d),(k,d)->(d)",
+            signature=f"(k),(k,d),{signature}->(d)",
         )
     return model
 

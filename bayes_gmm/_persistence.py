@@ -14,7 +14,10 @@ import pymc
 import sklearn
 
 FORMAT = "bayes_gmm.BayesianMCMCMixture"
-FORMAT_VERSION = 1
+# Version 2 added the full covariance types; a version-1 file (diagonal types only) has the
+# same layout for them, so both are read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def library_versions():
@@ -80,10 +83,10 @@ def load_fit(path):
             "BayesianMCMCMixture.save (its posterior group has no bayes_gmm_format "
             f"attribute equal to {FORMAT!r})."
         )
-    if int(attrs.get("bayes_gmm_format_version", -1)) != FORMAT_VERSION:
+    if int(attrs.get("bayes_gmm_format_version", -1)) not in READABLE_VERSIONS:
         raise ValueError(
             f"{str(path)!r} has format version {attrs.get('bayes_gmm_format_version')}; "
-            f"this bayes_gmm reads version {FORMAT_VERSION}."
+            f"this bayes_gmm reads versions {', '.join(map(str, READABLE_VERSIONS))}."
         )
     try:
         params = json.loads(attrs["bayes_gmm_params"])

@@ -1,21 +1,18 @@
 """Pure NumPy maths on mixture parameters and posterior draws.
 
 No PyMC here: arrays in, arrays out (the random draws take a NumPy generator), so tests
-reach every formula without MCMC. Draw arrays carry a leading draw axis ``S``;
-``sigma_kd`` is the standard deviation expanded to one value per component and feature,
-shape ``(..., k, d)``.
+reach every formula without MCMC. Draw arrays carry a leading draw axis ``S``. Every
+covariance type hands its draws to this module in one form, scikit-learn's
+``precisions_cholesky_``: a factor ``U`` of each component's precision matrix,
+``Sigma^-1 = U U^T``. Diagonal types give it as ``1 / sd`` with shape ``(S, k, d)``; full
+matrices as upper-triangular ``(S, k, d, d)`` factors, ``U = L^-T`` for the Cholesky factor
+``L`` of the covariance.
 """
 
-import functools
-import math
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
-
-COVARIANCE_TYPES = ("tied_spherical", "tied_diag", "spherical", "diag")
-# The parameters every sampler's trace holds, in the trace layout's order.
-PARAMETER_NAMES = ("weights", "means", "sigma")
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in one block of (draws, components, points): about a megabyte, cache-sized.
@@ -23,109 +20,67 @@ _BLOCK_ELEMENTS = 2**17
 
 
 class Draws(NamedTuple):
-    """Draws flattened over chains: weights (S, k), means (S, k, d), sigma_kd (S, k, d)."""
+    """Draws flattened over chains: weights (S, k), means (S, k, d), and the precision
+    Cholesky factors, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones."""
 
     weights: np.ndarray
     means: np.ndarray
-    sigma_kd: np.ndarray
+    precision_cholesky: np.ndarray
 
 
-def sigma_shape(covariance_type, n_components, n_features):
-    """Shape of the free standard deviations for a covariance type."""
-    return {
-        "tied_spherical": (),
-        "tied_diag": (n_features,),
-        "spherical": (n_components,),
-        "diag": (n_components, n_features),
-    }[covariance_type]
+def precision_cholesky_from_covariance(covariance):
+    """Upper-triangular U with U U^T = covariance^-1, over leading axes of (..., d, d).
 
-
-def sigma_dims(covariance_type):
-    """Named dimensions of the free standard deviations, matching :func:`sigma_shape`."""
-    return {
-        "tied_spherical": (),
-        "tied_diag": ("feature",),
-        "spherical": ("component",),
-        "diag": ("component", "feature"),
-    }[covariance_type]
-
-
-def sigma_unit(spread, covariance_type):
-    """The scale of the free standard deviations: per feature, or one for the spherical types."""
-    if covariance_type in ("tied_spherical", "spherical"):
-        return np.asarray(spread.max())
-    return spread
-
-
-@functools.cache
-def sigma_index(covariance_type, n_components, n_features):
-    """(k, d) map from each component and feature to its entry in the flattened sigma.
-
-    The single source of truth for what a covariance type ties: expanding, pooling and
-    the PyMC model all index through it. Cached and read-only: the Gibbs sweep asks for
-    it twice per iteration.
+    U = L^-T for the Cholesky factor L of the covariance, by solving L U^T = I: no explicit
+    inverse of the covariance (scikit-learn's ``_compute_precision_cholesky``). NumPy's
+    batched ``solve`` rather than scipy's ``solve_triangular``, which loops over a batch in
+    Python at a few hundred microseconds a matrix.
     """
-    component, feature = np.indices((n_components, n_features))
-    index = {
-        "tied_spherical": np.zeros_like(component),
-        "tied_diag": feature,
-        "spherical": component,
-        "diag": component * n_features + feature,
-    }[covariance_type]
-    index.setflags(write=False)
-    return index
+    lower = np.linalg.cholesky(covariance)
+    identity = np.broadcast_to(np.eye(covariance.shape[-1]), covariance.shape)
+    # The general solver pivots: zero the rounding it leaves where L^-1 is exactly 0.
+    return np.triu(np.swapaxes(np.linalg.solve(lower, identity), -1, -2))
 
 
-def expand_sigma(sigma, covariance_type, n_components, n_features):
-    """Broadcast free standard deviations ``(..., *sigma_shape)`` to ``(..., k, d)``."""
-    sigma = np.asarray(sigma, dtype=float)
-    n_free = len(sigma_shape(covariance_type, n_components, n_features))
-    lead = sigma.shape[: sigma.ndim - n_free]
-    index = sigma_index(covariance_type, n_components, n_features)
-    return sigma.reshape(*lead, -1)[..., index]
-
-
-def pool_over_tied(values_kd, covariance_type):
-    """Sum a (k, d) array over what a covariance type ties, giving sigma's shape."""
-    n_components, n_features = values_kd.shape
-    index = sigma_index(covariance_type, n_components, n_features)
-    shape = sigma_shape(covariance_type, n_components, n_features)
-    pooled = np.bincount(index.ravel(), weights=values_kd.ravel(), minlength=math.prod(shape))
+def pool(values_kd, index, shape):
+    """Sum a (k, d) array into ``shape`` by ``index``, a (k, d) map to flat positions."""
+    pooled = np.bincount(index.ravel(), weights=values_kd.ravel(), minlength=int(np.prod(shape)))
     return pooled.reshape(shape)
 
 
-def covariances_from_sigma(sigma_sq, covariance_type, n_components, n_features):
-    """Variances in scikit-learn's ``covariances_`` layout.
-
-    ``spherical`` -> (k,), ``diag`` -> (k, d), and the tied types -> the shared (d, d)
-    matrix, as scikit-learn's ``tied``.
-    """
-    sigma_sq = np.asarray(sigma_sq, dtype=float)
-    if covariance_type in ("spherical", "diag"):
-        return sigma_sq.copy()
-    diagonal = np.broadcast_to(sigma_sq, (n_features,))
-    return np.diag(diagonal)
+def _is_full(precision_cholesky):
+    return precision_cholesky.ndim == 4
 
 
-def log_joint(X, weights, means, sigma_kd):
-    """log w_c + log Normal(x_i | mu_c, diag sigma_c^2) for every draw, component and point.
+def log_joint(X, weights, means, precision_cholesky):
+    """log w_c + log Normal(x_i | mu_c, Sigma_c) for every draw, component and point.
 
-    Shapes: X (n, d), weights (S, k), means (S, k, d), sigma_kd (S, k, d) -> (S, k, n).
-    Component-major, so every reduction over components runs across contiguous rows of
-    length n rather than along a short last axis, several times slower in NumPy.
-    A Fortran-ordered ``X`` makes each feature's column contiguous too.
+    Shapes: X (n, d), weights (S, k), means (S, k, d), precision_cholesky (S, k, d) or
+    (S, k, d, d) -> (S, k, n). Component-major, so every reduction over components runs
+    across contiguous rows of length n rather than along a short last axis, several times
+    slower in NumPy. A Fortran-ordered ``X`` makes each feature's column contiguous too.
     """
     n_draws, n_components = weights.shape
     n_points, n_features = X.shape
-    log_norm = np.log(weights) - np.log(sigma_kd).sum(-1) - 0.5 * n_features * _LOG_2PI
+    full = _is_full(precision_cholesky)
+    diagonal = np.diagonal(precision_cholesky, axis1=-2, axis2=-1) if full else precision_cholesky
+    log_norm = np.log(weights) + np.log(diagonal).sum(-1) - 0.5 * n_features * _LOG_2PI
     out = np.empty((n_draws, n_components, n_points))
     out[...] = log_norm[:, :, None]
+    if full:
+        # ||U^T (x - mu)||^2 as (S, k, d, n) products: contiguous rows of points again.
+        factor_t = np.swapaxes(precision_cholesky, -1, -2)
+        whitened = factor_t @ X.T
+        whitened -= factor_t @ means[..., None]
+        np.square(whitened, out=whitened)
+        out -= 0.5 * whitened.sum(axis=-2)
+        return out
     z = np.empty((n_draws, n_points))
     # In-place, one (component, feature) at a time: the temporary stays at (S, n).
     for c in range(n_components):
         for j in range(n_features):
             np.subtract(X[:, j], means[:, c, j, None], out=z)
-            np.divide(z, sigma_kd[:, c, j, None], out=z)
+            np.multiply(z, precision_cholesky[:, c, j, None], out=z)
             np.square(z, out=z)
             z *= 0.5
             out[:, c] -= z
@@ -173,8 +128,10 @@ def _blocks(draws, n_points):
     of millions of points would stream through RAM and fault in fresh pages on every pass.
     """
     n_draws, n_components = draws.weights.shape
-    points = max(1, min(n_points, _BLOCK_ELEMENTS // n_components))
-    block = max(1, min(n_draws, _BLOCK_ELEMENTS // (n_components * points)))
+    # Full factors make a (draws, k, d, points) temporary: d floats per point.
+    width = n_components * (draws.means.shape[-1] if _is_full(draws.precision_cholesky) else 1)
+    points = max(1, min(n_points, _BLOCK_ELEMENTS // width))
+    block = max(1, min(n_draws, _BLOCK_ELEMENTS // (width * points)))
     for first_point in range(0, n_points, points):
         point_slice = slice(first_point, first_point + points)
         for first_draw in range(0, n_draws, block):
@@ -183,21 +140,18 @@ def _blocks(draws, n_points):
 
 
 def draws_of(posterior, spec):
-    """Draws of an InferenceData posterior, flattened over chains, sigma expanded to (S, k, d).
+    """Draws of an InferenceData posterior, flattened over chains, in :class:`Draws` form.
 
-    ``posterior`` maps names to arrays with leading (chain, draw) axes; ``spec`` gives k, d,
-    the covariance type and sigma's shape.
+    ``posterior`` maps names to arrays with leading (chain, draw) axes; ``spec.covariance``
+    names the covariance variable and turns its draws into precision Cholesky factors.
     """
     k, d = spec.n_components, spec.n_features
+    covariance = spec.covariance
+    values = np.asarray(posterior[covariance.trace_name]).reshape(-1, *covariance.shape)
     return Draws(
         weights=np.asarray(posterior["weights"]).reshape(-1, k),
         means=np.asarray(posterior["means"]).reshape(-1, k, d),
-        sigma_kd=expand_sigma(
-            np.asarray(posterior["sigma"]).reshape(-1, *spec.sigma_shape),
-            spec.covariance_type,
-            k,
-            d,
-        ),
+        precision_cholesky=covariance.precision_cholesky(values),
     )
 
 
@@ -235,7 +189,7 @@ def _logsumexp_components(values):
 
 
 def _mixture_log_density_blocks(X, draws):
-    """log sum_c w_c Normal(x | mu_c, sigma_c) per draw and point, block by block.
+    """log sum_c w_c Normal(x | mu_c, Sigma_c) per draw and point, block by block.
 
     Yields (draw slice, point slice, values of shape (draws, points)).
     """
@@ -252,7 +206,7 @@ def pointwise_log_likelihood(X, draws):
 
 
 def log_predictive_density(X, draws):
-    """log of the posterior mean of sum_c w_c Normal(x | mu_c, sigma_c), per point, (n,).
+    """log of the posterior mean of sum_c w_c Normal(x | mu_c, Sigma_c), per point, (n,).
 
     Streams over blocks, so memory stays flat in the number of draws.
     """
@@ -271,11 +225,10 @@ def sample_predictive(rng, draws, n_samples):
     which = rng.integers(draws.weights.shape[0], size=n_samples)
     y = draw_categorical(rng, draws.weights[which].T.copy())
     mean = draws.means[which, y]
-    sd = draws.sigma_kd[which, y]
-    return mean + sd * rng.standard_normal(mean.shape), y
-
-
-def n_free_parameters(covariance_type, n_components, n_features):
-    """Free parameters of the mixture: weights, means and standard deviations (for BIC)."""
-    n_sigma = int(np.prod(sigma_shape(covariance_type, n_components, n_features)))
-    return (n_components - 1) + n_components * n_features + n_sigma
+    factor = draws.precision_cholesky[which, y]
+    noise = rng.standard_normal(mean.shape)
+    if not _is_full(draws.precision_cholesky):
+        return mean + noise / factor, y
+    # Covariance U^-T U^-1: x = mu + U^-T e.
+    shift = np.linalg.solve(np.swapaxes(factor, -1, -2), noise[..., None])
+    return mean + shift[..., 0], y

@@ -9,75 +9,77 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._posterior import sigma_shape, sigma_unit
+from ._covariance import covariance_from_dict, resolve_covariance
 
 # The 2015 PyMC notebook's floor on every weight.
 NOTEBOOK_MIN_WEIGHT = 0.1
-# Data-scaled defaults, as multiples of a feature's robust spread: loose enough never to
-# bind on data of any units. The prior sd of the means is also at least the reach of the
-# data (as in Richardson & Green 1997), so a component can sit on an outlier.
+# The prior sd of the means, as a multiple of a feature's robust spread: loose enough never
+# to bind on data of any units. It is also at least the reach of the data (as in Richardson
+# & Green 1997), so a component can sit on an outlier.
 MEAN_PRIOR_SCALE_FACTOR = 10.0
-SD_UPPER_FACTOR = 10.0
-HALFNORMAL_SCALE_FACTOR = 5.0
-SD_PRIORS = ("uniform", "halfnormal")
-# A floor far below any resolvable spread (clusters a million times tighter than the data's
-# spread still fit). It keeps the posterior proper when a component holds only tied values,
-# where sd -> 0 would otherwise be an absorbing, improper mode.
-SD_LOWER_FACTOR = 1e-10
 # IQR / this is the standard deviation of Normal data.
 _IQR_TO_SD = 1.349
 _MIN_SPREAD_OF_REACH = 1e-12
+_MEAN_PRIOR_ARRAYS = ("mean_prior_loc", "mean_prior_scale")
 
 
 @dataclass(frozen=True, eq=False)
 class MixtureSpec:
     """The constrained mixture, in the units of the data.
 
-    ``sd_lower``, ``sd_upper`` and ``sd_prior_scale`` have shape () for the spherical
-    covariance types and (d,) for the diagonal ones; they broadcast to
-    :func:`~bayes_gmm._posterior.sigma_shape`. The sd prior is Uniform(sd_lower, sd_upper)
-    for ``sd_prior="uniform"`` (``sd_prior_scale`` is None), and HalfNormal(sd_prior_scale)
-    restricted to sigma >= sd_lower for ``"halfnormal"`` (``sd_upper`` is infinite).
+    ``covariance`` is the covariance type's object (``bayes_gmm._covariance``) with its
+    prior resolved: everything that depends on the covariance type goes through it.
     """
 
     n_components: int
-    covariance_type: str
     weight_concentration: float
     min_weight: float
     mean_prior_loc: np.ndarray
     mean_prior_scale: np.ndarray
-    sd_lower: np.ndarray
-    sd_upper: np.ndarray
     order_feature: int
-    sd_prior: str = "uniform"
-    sd_prior_scale: np.ndarray | None = None
+    covariance: object
 
     @property
     def n_features(self):
         return self.mean_prior_loc.shape[0]
 
     @property
-    def sigma_shape(self):
-        return sigma_shape(self.covariance_type, self.n_components, self.n_features)
+    def covariance_type(self):
+        return self.covariance.covariance_type
+
+    @property
+    def parameter_names(self):
+        """The trace's parameter variables, in the trace layout's order."""
+        return ("weights", "means", self.covariance.trace_name)
+
+    @property
+    def n_free_parameters(self):
+        """Free parameters: weights, means and covariances (for BIC and AIC)."""
+        k, d = self.n_components, self.n_features
+        return (k - 1) + k * d + self.covariance.n_parameters
 
     def to_dict(self):
-        """Plain numbers and lists, for JSON."""
-        return {
+        """Plain numbers and lists, for JSON: one flat dict, the covariance's keys included."""
+        values = {
             name: value.tolist() if isinstance(value, np.ndarray) else value
             for name, value in vars(self).items()
+            if name != "covariance"
         }
+        return {**values, **self.covariance.to_dict()}
 
     @classmethod
     def from_dict(cls, values):
         """Inverse of :meth:`to_dict`."""
-        arrays = ("mean_prior_loc", "mean_prior_scale", "sd_lower", "sd_upper", "sd_prior_scale")
+        k = values["n_components"]
+        arrays = {name: np.asarray(values[name], dtype=float) for name in _MEAN_PRIOR_ARRAYS}
+        d = arrays["mean_prior_loc"].shape[0]
         return cls(
-            **{
-                name: np.asarray(value, dtype=float)
-                if name in arrays and value is not None
-                else value
-                for name, value in values.items()
-            }
+            n_components=k,
+            weight_concentration=values["weight_concentration"],
+            min_weight=values["min_weight"],
+            order_feature=values["order_feature"],
+            covariance=covariance_from_dict(values, k, d),
+            **arrays,
         )
 
 
@@ -149,26 +151,9 @@ def resolve_spec(params, scales, order_feature):
     defaults built from the :class:`DataScales` of the training data.
     """
     k = params["n_components"]
-    covariance_type = params["covariance_type"]
     n_features = scales.median.shape[0]
-    unit = sigma_unit(scales.spread, covariance_type)
-    sd_prior = params["sd_prior"]
-    _check_sd_prior_parameters(params)
-    sd_lower = _sd_bound(params["sd_lower"], SD_LOWER_FACTOR * unit)
-    if sd_prior == "uniform":
-        sd_upper = _sd_bound(params["sd_upper"], SD_UPPER_FACTOR * unit)
-        sd_prior_scale = None
-    else:
-        sd_upper = np.full(np.shape(unit), np.inf)
-        sd_prior_scale = _sd_bound(params["sd_prior_scale"], HALFNORMAL_SCALE_FACTOR * unit)
-    if np.any(sd_lower >= sd_upper):
-        raise ValueError(
-            f"sd_lower={params['sd_lower']!r} must be smaller than sd_upper="
-            f"{params['sd_upper']!r} (resolved: {sd_lower} and {sd_upper})."
-        )
     return MixtureSpec(
         n_components=int(k),
-        covariance_type=covariance_type,
         weight_concentration=float(params["weight_concentration"]),
         min_weight=resolve_min_weight(params["min_weight"], k),
         mean_prior_loc=_feature_vector(
@@ -181,30 +166,6 @@ def resolve_spec(params, scales, order_feature):
             n_features,
             positive=True,
         ),
-        sd_lower=sd_lower,
-        sd_upper=sd_upper,
         order_feature=int(order_feature),
-        sd_prior=sd_prior,
-        sd_prior_scale=sd_prior_scale,
+        covariance=resolve_covariance(params, scales, int(k), n_features),
     )
-
-
-def _check_sd_prior_parameters(params):
-    """Refuse a bound or scale that the chosen sd prior would silently ignore."""
-    sd_prior = params["sd_prior"]
-    if sd_prior == "halfnormal" and params["sd_upper"] is not None:
-        raise ValueError(
-            f"sd_upper={params['sd_upper']!r} bounds the Uniform sd prior; with "
-            "sd_prior='halfnormal' leave it None and set sd_prior_scale."
-        )
-    if sd_prior == "uniform" and params["sd_prior_scale"] is not None:
-        raise ValueError(
-            f"sd_prior_scale={params['sd_prior_scale']!r} is the scale of the half-normal "
-            "sd prior; with sd_prior='uniform' leave it None and set sd_upper."
-        )
-
-
-def _sd_bound(value, default):
-    if value is None:
-        return np.asarray(default, dtype=float)
-    return np.full(np.shape(default), float(value))

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._estimator import MAX_POINTWISE_DRAWS
-from ._posterior import PARAMETER_NAMES, Draws, pointwise_log_likelihood
+from ._posterior import Draws, pointwise_log_likelihood
 
 __all__ = [
     "plot_autocorr",
@@ -101,7 +101,7 @@ def _draws_subset(est, max_draws):
     return Draws(*(values[keep] for values in draws))
 
 
-def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
+def plot_trace(est, var_names=None, **kwargs):
     """Trace and marginal density of each parameter, by :func:`arviz.plot_trace`.
 
     The tuning draws are not in ``sample_trace_``: every draw shown is a kept one.
@@ -110,8 +110,9 @@ def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
     ----------
     est : BayesianMCMCMixture
         A fitted estimator.
-    var_names : sequence of str, default=("weights", "means", "sigma")
-        Posterior variables to show.
+    var_names : sequence of str, default=None
+        Posterior variables to show; None: the weights, means and the covariance
+        variable (``sigma`` or ``covariance``).
     **kwargs
         Passed to :func:`arviz.plot_trace`.
 
@@ -132,10 +133,11 @@ def plot_trace(est, var_names=PARAMETER_NAMES, **kwargs):
     (3, 2)
     """
     check_is_fitted(est)
-    return az.plot_trace(est.sample_trace_, var_names=list(var_names), **kwargs)
+    names = est._spec.parameter_names if var_names is None else var_names
+    return az.plot_trace(est.sample_trace_, var_names=list(names), **kwargs)
 
 
-def plot_autocorr(est, var_names=("sigma",), **kwargs):
+def plot_autocorr(est, var_names=None, **kwargs):
     """Autocorrelation of the draws by lag, by :func:`arviz.plot_autocorr`.
 
     Chains are combined unless ``combined=False`` is passed.
@@ -144,8 +146,9 @@ def plot_autocorr(est, var_names=("sigma",), **kwargs):
     ----------
     est : BayesianMCMCMixture
         A fitted estimator.
-    var_names : sequence of str, default=("sigma",)
-        Posterior variables to show.
+    var_names : sequence of str, default=None
+        Posterior variables to show; None: the covariance variable (``sigma`` or
+        ``covariance``).
     **kwargs
         Passed to :func:`arviz.plot_autocorr`.
 
@@ -168,7 +171,8 @@ def plot_autocorr(est, var_names=("sigma",), **kwargs):
     """
     check_is_fitted(est)
     kwargs.setdefault("combined", True)
-    return az.plot_autocorr(est.sample_trace_, var_names=list(var_names), **kwargs)
+    names = (est._spec.covariance.trace_name,) if var_names is None else var_names
+    return az.plot_autocorr(est.sample_trace_, var_names=list(names), **kwargs)
 
 
 def plot_category_trace(est, i, ax=None, chain=0):
@@ -287,16 +291,16 @@ def plot_cluster_posterior(est, i, ax=None):
     return ax
 
 
-def plot_mixture(est, X=None, ax=None, bins=40):
+def plot_mixture(est, X=None, ax=None, bins=40, features=None):
     """The data with the fitted mixture over them.
 
     One feature: a density histogram of ``X``, the posterior predictive density
     (``exp(est.score_samples)``) as a line, and a 94% pointwise band of the mixture
     density across draws (from at most 200 evenly spaced draws). Two or more features: a
-    scatter of the first two, coloured by ``est.predict`` and faded by the uncertainty
-    ``1 - max predict_proba``, with the 1- and 2-sd ellipses of each component from
-    ``means_`` and the posterior mean variances (exact marginals: the covariances are
-    diagonal).
+    scatter of two of them, coloured by ``est.predict`` and faded by the uncertainty
+    ``1 - max predict_proba``, with the 1- and 2-sd ellipses of each component's marginal
+    on those two features, from ``means_`` and the posterior mean covariance matrices
+    (rotated where the covariances are full).
 
     Parameters
     ----------
@@ -308,6 +312,10 @@ def plot_mixture(est, X=None, ax=None, bins=40):
         Where to draw; None: a new figure.
     bins : int, sequence or str, default=40
         Bins of the histogram of one feature, as :func:`numpy.histogram` takes them.
+    features : pair of int, default=None
+        The two features shown when there are several. None: the two along which the
+        posterior mean components are best separated (the spread of ``means_`` in units
+        of the mean within-component sd).
 
     Returns
     -------
@@ -326,11 +334,13 @@ def plot_mixture(est, X=None, ax=None, bins=40):
     ['data', 'posterior predictive density', '94% pointwise interval']
     """
     X = _data(est, X)
+    if X.shape[1] > 1:
+        features = _feature_pair(est, features)
     ax = _new_axes(ax)
     if X.shape[1] == 1:
         _plot_density(est, X, ax, bins)
     else:
-        _plot_clusters(est, X, ax)
+        _plot_clusters(est, X, ax, features)
     return ax
 
 
@@ -358,29 +368,53 @@ def _plot_density(est, X, ax, bins):
     ax.legend()
 
 
-def _plot_clusters(est, X, ax):
+def _feature_pair(est, features):
+    """The two feature indices to show, checked; None picks the best separated pair."""
+    d = est.n_features_in_
+    if features is None:
+        within_sd = np.sqrt(np.diagonal(est._covariance_matrices(), axis1=1, axis2=2).mean(0))
+        separation = est.means_.std(axis=0) / within_sd
+        return tuple(sorted(np.argsort(-separation, kind="stable")[:2].tolist()))
+    try:
+        i, j = (operator.index(f) for f in features)
+    except (TypeError, ValueError):
+        raise ValueError(f"features={features!r} must be a pair of feature indices.") from None
+    if not (0 <= i < d and 0 <= j < d and i != j):
+        raise ValueError(
+            f"features={features!r} must be two different feature indices in 0..{d - 1}."
+        )
+    return i, j
+
+
+def _plot_clusters(est, X, ax, features):
     from matplotlib.patches import Ellipse
 
+    i, j = features
     labels = est.predict(X)
     ax.scatter(
-        X[:, 0], X[:, 1], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
+        X[:, i], X[:, j], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
     )
-    sd = np.sqrt(est._mean_variances_kd()[:, :2])
-    for c, (mean, (sd_x, sd_y)) in enumerate(zip(est.means_[:, :2], sd, strict=True)):
+    pair = np.ix_([i, j], [i, j])
+    for c, (mean, matrix) in enumerate(zip(est.means_, est._covariance_matrices(), strict=True)):
+        # Principal axes of the 2 x 2 marginal covariance: sd along each, and its angle.
+        variances, axes = np.linalg.eigh(matrix[pair])
+        angle = np.degrees(np.arctan2(axes[1, 1], axes[0, 1]))
+        sd_major, sd_minor = np.sqrt(np.maximum(variances[::-1], 0.0))
         for n_sd, style in ((1, "-"), (2, "--")):
             ax.add_patch(
                 Ellipse(
-                    mean,
-                    2 * n_sd * sd_x,
-                    2 * n_sd * sd_y,
+                    mean[[i, j]],
+                    2 * n_sd * sd_major,
+                    2 * n_sd * sd_minor,
+                    angle=angle,
                     fill=False,
                     edgecolor=f"C{c}",
                     linestyle=style,
                     label=f"component {c}" if n_sd == 1 else None,
                 )
             )
-    ax.set_xlabel(_feature_label(est, 0))
-    ax.set_ylabel(_feature_label(est, 1))
+    ax.set_xlabel(_feature_label(est, i))
+    ax.set_ylabel(_feature_label(est, j))
     ax.legend(title="1 and 2 sd")
 
 

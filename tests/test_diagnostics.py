@@ -14,6 +14,8 @@ from bayes_gmm._diagnostics import (
     warn_if_not_converged,
 )
 
+PARAMETERS = ("weights", "means", "sigma")
+
 
 def _trace(rng, chain_offsets, n_draws=1000):
     n_chains = len(chain_offsets)
@@ -29,7 +31,7 @@ def _trace(rng, chain_offsets, n_draws=1000):
 
 
 def test_report_of_independent_draws_is_clean():
-    report = convergence_report(_trace(np.random.default_rng(0), [0.0, 0.0]))
+    report = convergence_report(_trace(np.random.default_rng(0), [0.0, 0.0]), PARAMETERS)
     assert report["max_r_hat"] < 1.01
     assert report["min_ess_bulk"] > 1000
     assert report["divergences"] == 0
@@ -39,7 +41,7 @@ def test_report_of_independent_draws_is_clean():
 
 
 def test_chains_that_disagree_are_reported_with_numbers():
-    report = convergence_report(_trace(np.random.default_rng(1), [0.0, 3.0]))
+    report = convergence_report(_trace(np.random.default_rng(1), [0.0, 3.0]), PARAMETERS)
     assert report["max_r_hat"] > 1.5
     with pytest.warns(ConvergenceWarning, match=r"max R-hat \d\.\d{3} > 1.01.*draws=2000"):
         warn_if_not_converged(report, 2, 1000)

@@ -181,7 +181,9 @@ def test_data_in_any_units_is_fitted_alike(seed_data, scale):
     [
         ({"n_components": 0}, "'n_components' parameter .* Got 0"),
         ({"n_components": 2.5}, "'n_components' parameter .* Got 2.5"),
-        ({"covariance_type": "full"}, "'covariance_type' parameter .* Got 'full'"),
+        ({"covariance_type": "fulll"}, "'covariance_type' parameter .* Got 'fulll'"),
+        ({"degrees_of_freedom_prior": 0.0}, "'degrees_of_freedom_prior' parameter .* Got 0.0"),
+        ({"covariance_prior": -1.0}, "'covariance_prior' parameter .* Got -1.0"),
         ({"weight_concentration": 0}, "'weight_concentration' parameter .* Got 0"),
         ({"min_weight": -0.1}, "'min_weight' parameter .* Got -0.1"),
         ({"min_weight": "none"}, "'min_weight' parameter .* Got 'none'"),

@@ -5,11 +5,14 @@ import pytest
 from scipy import integrate, stats
 
 from bayes_gmm._posterior import sample_categories
+from bayes_gmm._sampling._wishart import sample_inverse_wishart
 from bayes_gmm._sampling.gibbs import (
     pairwise_weights,
     sample_means,
+    sample_means_correlated,
     sample_sigma,
     sample_weights,
+    scatter_matrices,
     sigma_log_density,
     squared_residuals,
     sufficient_statistics,
@@ -45,6 +48,13 @@ def test_sufficient_statistics_and_residuals():
     means = np.array([[2.0, 20.0], [0.0, 0.0], [1.0, 10.0]])
     np.testing.assert_array_equal(
         squared_residuals(Z, category, means), [[5.0, 500.0], [0.0, 0.0], [1.0, 100.0]]
+    )
+    scatter = scatter_matrices(Z, category, means)
+    # Component 0: residuals (-1, -10) and (2, 20); component 1 is empty.
+    np.testing.assert_array_equal(scatter[0], [[5.0, 50.0], [50.0, 500.0]])
+    np.testing.assert_array_equal(scatter[1], np.zeros((2, 2)))
+    np.testing.assert_array_equal(
+        np.diagonal(scatter, axis1=1, axis2=2), squared_residuals(Z, category, means)
     )
 
 
@@ -153,25 +163,18 @@ def test_means_on_ordering_feature_are_truncated_between_neighbours():
         assert stats.kstest(draws[:, c, 0], reference.cdf).pvalue > P_MIN
 
 
-def _sigma_draws(rng, resid_sq, counts, covariance_type, lower, upper, current, n_draws):
-    return np.stack(
-        [
-            sample_sigma(rng, resid_sq, counts, covariance_type, lower, upper, current)
-            for _ in range(n_draws)
-        ]
-    )
-
-
 def test_sigma_is_the_truncated_gamma_on_the_precision():
     rng = np.random.default_rng(6)
-    counts = np.array([30, 20])
-    resid_sq = np.array([[25.0, 100.0], [15.0, 300.0]])
+    # One sd per feature, each pooling 50 squared residuals.
+    n_terms, sum_sq = np.array([50, 50]), np.array([40.0, 400.0])
     lower, upper = np.array([0.0, 2.5]), np.array([20.0, 2.9])
     current = np.array([1.0, 2.7])
-    draws = _sigma_draws(rng, resid_sq, counts, "tied_diag", lower, upper, current, 20_000)
+    draws = np.stack(
+        [sample_sigma(rng, n_terms, sum_sq, lower, upper, current) for _ in range(20_000)]
+    )
     for j in range(2):
         # tau = sigma^-2 ~ Gamma((r - 1) / 2, SS / 2) on [upper^-2, lower^-2].
-        r, ss = counts.sum(), resid_sq[:, j].sum()
+        r, ss = n_terms[j], sum_sq[j]
         gamma = stats.gamma((r - 1) / 2, scale=2 / ss)
         with np.errstate(divide="ignore"):
             s_lo, s_hi = gamma.sf(upper[j] ** -2.0), gamma.sf(lower[j] ** -2.0)
@@ -183,12 +186,11 @@ def test_sigma_is_the_truncated_gamma_on_the_precision():
 @pytest.mark.parametrize(("n_points", "ss"), [(0, 0.0), (1, 0.5)])
 def test_sigma_of_a_component_with_at_most_one_point_uses_exact_slice_updates(n_points, ss):
     rng = np.random.default_rng(7)
-    counts = np.array([n_points, 50])
-    resid_sq = np.array([[ss], [40.0]])
+    n_terms, sum_sq = np.array([n_points, 50]), np.array([ss, 40.0])
     lower, upper = np.zeros(2), np.full(2, 3.0)
     sigma, chain = np.array([1.0, 1.0]), []
     for _ in range(20_000):
-        sigma = sample_sigma(rng, resid_sq, counts, "spherical", lower, upper, sigma)
+        sigma = sample_sigma(rng, n_terms, sum_sq, lower, upper, sigma)
         chain.append(sigma[0])
     chain = np.array(chain)[::5]
     # Density of sigma: exp(sigma_log_density(log sigma)) / sigma on (0, 3).
@@ -201,11 +203,11 @@ def test_sigma_of_a_component_with_at_most_one_point_uses_exact_slice_updates(n_
 def test_half_normal_sigma_update_targets_its_conditional():
     """Independence Metropolis with the flat-prior conditional as proposal, prior-corrected."""
     rng = np.random.default_rng(8)
-    counts, resid_sq = np.array([5]), np.array([[20.0]])
+    n_terms, sum_sq = np.array([5]), np.array([20.0])
     lower, upper, scale = np.array([0.2]), np.array([np.inf]), np.array([1.0])
     sigma, chain = np.array([1.0]), []
     for _ in range(20_000):
-        sigma = sample_sigma(rng, resid_sq, counts, "tied_diag", lower, upper, sigma, scale)
+        sigma = sample_sigma(rng, n_terms, sum_sq, lower, upper, sigma, scale)
         chain.append(sigma[0])
     chain = np.array(chain)[::2]
     # Density of sigma: exp(sigma_log_density(log sigma)) / sigma on (0.2, inf).
@@ -213,3 +215,69 @@ def test_half_normal_sigma_update_targets_its_conditional():
     norm = integrate.quad(density, 0.2, np.inf)[0]
     cdf = np.vectorize(lambda s: integrate.quad(density, 0.2, s)[0] / norm)
     assert stats.kstest(chain, cdf).pvalue > P_MIN
+
+
+def _correlated_means_setting():
+    """Three components in 3-D with correlated precisions; ordering on feature 1."""
+    rng = np.random.default_rng(9)
+    factor = rng.normal(size=(3, 3, 3))
+    covariances = factor @ np.swapaxes(factor, -1, -2) + np.eye(3)
+    precisions = np.linalg.inv(covariances)  # the reference may invert; the sampler does not
+    counts = np.array([4, 0, 6])
+    sums = np.array([[1.0, -2.0, 0.5], [0.0, 0.0, 0.0], [3.0, 9.0, -1.0]])
+    loc, scale = np.array([0.0, 0.5, -0.5]), np.array([2.0, 3.0, 1.5])
+    current = np.array([[0.0, -1.0, 0.0], [0.0, 0.8, 0.0], [0.0, 2.0, 0.0]])
+    return counts, sums, precisions, loc, scale, current
+
+
+def test_correlated_means_follow_their_gaussian_conditional():
+    """Components 0 and 2 (drawn first, given component 1's ordered coordinate) follow
+    Normal(m, Q^-1) restricted to mu_c1 on their side of component 1: checked by the
+    truncated marginal of mu_c1 and by the regression of the other coordinates on it."""
+    counts, sums, precisions, loc, scale, current = _correlated_means_setting()
+    rng = np.random.default_rng(10)
+    draws = np.stack(
+        [
+            sample_means_correlated(rng, counts, sums, precisions, loc, scale, current, 1)
+            for _ in range(20_000)
+        ]
+    )
+    assert np.all(np.diff(draws[:, :, 1], axis=1) > 0)
+    a, others = 1, [0, 2]
+    for c, (lower, upper) in ((0, (-np.inf, 0.8)), (2, (0.8, np.inf))):
+        Q = np.diag(1 / scale**2) + counts[c] * precisions[c]
+        V = np.linalg.inv(Q)
+        m = V @ (loc / scale**2 + precisions[c] @ sums[c])
+        sd = np.sqrt(V[a, a])
+        truncated = stats.truncnorm((lower - m[a]) / sd, (upper - m[a]) / sd, m[a], sd)
+        assert stats.kstest(draws[:, c, a], truncated.cdf).pvalue > P_MIN
+        # Given mu_a: mean m_o + V_oa (mu_a - m_a) / V_aa, covariance V_oo - V_oa V_ao / V_aa.
+        slope = V[others, a] / V[a, a]
+        residual = draws[:, c, others] - m[others] - np.outer(draws[:, c, a] - m[a], slope)
+        cond_cov = V[np.ix_(others, others)] - np.outer(V[others, a], V[a, others]) / V[a, a]
+        # Whitened residuals are independent standard Normals, uncorrelated with mu_a.
+        white = residual @ np.linalg.inv(np.linalg.cholesky(cond_cov)).T
+        for j in range(2):
+            assert stats.kstest(white[:, j], stats.norm.cdf).pvalue > P_MIN
+            r, n = np.corrcoef(white[:, j], draws[:, c, a])[0, 1], draws.shape[0]
+            assert abs(r) * np.sqrt(n) < stats.norm.isf(P_MIN / 2)
+
+
+def test_inverse_wishart_draws_match_scipy():
+    rng = np.random.default_rng(11)
+    scale = np.array([[2.0, 0.8, 0.1], [0.8, 1.0, -0.3], [0.1, -0.3, 0.5]])
+    df = 6.5
+    draws = sample_inverse_wishart(
+        rng, np.full(20_000, df), np.broadcast_to(np.linalg.cholesky(scale), (20_000, 3, 3))
+    )
+    reference = stats.invwishart(df=df, scale=scale).rvs(20_000, random_state=rng)
+    np.testing.assert_array_equal(draws, np.swapaxes(draws, -1, -2))
+    assert np.all(np.linalg.eigvalsh(draws) > 0)
+    # Every entry's marginal against scipy's sampler, and a quadratic form.
+    for i, j in ((0, 0), (1, 1), (2, 2), (0, 1), (1, 2)):
+        assert stats.ks_2samp(draws[:, i, j], reference[:, i, j]).pvalue > P_MIN / 5
+    v = np.array([1.0, -1.0, 2.0])
+    # v^T Sigma v ~ InverseGamma((df - d + 1) / 2, v^T Psi v / 2) exactly.
+    quad = np.einsum("i,sij,j->s", v, draws, v)
+    reference_law = stats.invgamma((df - 2) / 2, scale=v @ scale @ v / 2)
+    assert stats.kstest(quad, reference_law.cdf).pvalue > P_MIN

@@ -67,7 +67,7 @@ BAD_PARAMETERS = [
     ("n_components", "3"),
     ("n_components", 0),
     ("covariance_type", 1),
-    ("covariance_type", "full"),
+    ("covariance_type", "fulll"),
     ("weight_concentration", "1"),
     ("weight_concentration", -1.0),
     ("min_weight", None),

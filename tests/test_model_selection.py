@@ -38,15 +38,13 @@ def test_waic_is_computed_when_the_log_likelihood_was_not_stored(monkeypatch, se
     assert dropped.waic().elpd_waic == pytest.approx(stored.waic().elpd_waic)
 
 
-def test_bic_counts_free_parameters(seed_fit, seed_data):
-    from bayes_gmm._posterior import n_free_parameters
-
+def test_bic_and_aic_count_free_parameters(seed_fit, seed_data):
     X, _ = seed_data
     # 2 free weights, 3 means, 1 sd.
-    assert n_free_parameters("tied_diag", 3, 1) == 6
-    assert n_free_parameters("diag", 3, 2) == 2 + 6 + 6
+    assert seed_fit._spec.n_free_parameters == 6
     log_l = seed_fit.score_samples(X)  # close to the plug-in log-likelihood per point
     assert seed_fit.bic(X) == pytest.approx(-2 * log_l.sum() + 6 * np.log(500), rel=0.01)
+    assert seed_fit.aic(X) == pytest.approx(seed_fit.bic(X) - 6 * np.log(500) + 12)
 
 
 def test_sample_draws_from_the_posterior_predictive(seed_fit):

@@ -224,16 +224,56 @@ def test_plot_mixture_fades_uncertain_points(blobs_est):
     assert alpha[1] < 0.8
 
 
-def test_plot_mixture_shows_the_first_two_of_more_features():
+def test_plot_mixture_shows_the_features_asked_for():
     rng = np.random.default_rng(1)
     X = np.concatenate([rng.normal(-4, 1, (60, 3)), rng.normal(4, 1, (60, 3))])
     est = _quick_fit(X, n_components=2, covariance_type="spherical")
-    ax = plot_mixture(est)
-    np.testing.assert_allclose(ax.collections[0].get_offsets(), X[:, :2])
+    ax = plot_mixture(est, features=(2, 0))
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), X[:, [2, 0]])
     first = ax.patches[0]
-    np.testing.assert_allclose(first.center, est.means_[0, :2])
+    np.testing.assert_allclose(first.center, est.means_[0, [2, 0]])
     assert first.width == pytest.approx(first.height)
     assert first.width == pytest.approx(2 * np.sqrt(est.covariances_[0]))
+    assert ax.get_xlabel() == "feature 2" and ax.get_ylabel() == "feature 0"
+
+
+def test_plot_mixture_picks_the_best_separated_pair_by_default():
+    rng = np.random.default_rng(2)
+    # Components differ on features 1 and 3 only.
+    centers = np.array([[0.0, -5.0, 0.0, 4.0], [0.0, 5.0, 0.0, -4.0]])
+    X = centers[rng.integers(0, 2, 120)] + rng.normal(size=(120, 4))
+    est = _quick_fit(X, n_components=2, covariance_type="diag")
+    ax = plot_mixture(est)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 1", "feature 3")
+
+
+@pytest.mark.parametrize("features", [(0, 0), (0, 5), ("a", 1), (1,)])
+def test_plot_mixture_refuses_a_bad_feature_pair(blobs_est, features):
+    with pytest.raises(ValueError, match=r"features=.* must be"):
+        plot_mixture(blobs_est, features=features)
+
+
+def test_plot_mixture_draws_rotated_ellipses_of_full_covariances():
+    rng = np.random.default_rng(3)
+    covariance = np.array([[1.0, 0.8], [0.8, 1.0]])
+    X = np.concatenate(
+        [
+            rng.multivariate_normal([-5, 0], covariance, 100),
+            rng.multivariate_normal([5, 0], covariance, 100),
+        ]
+    )
+    est = _quick_fit(X, n_components=2, covariance_type="full")
+    ax = plot_mixture(est, features=(0, 1))
+    for c in range(2):
+        ellipse = ax.patches[2 * c]  # the 1-sd ellipse of component c
+        variances, axes = np.linalg.eigh(est.covariances_[c])
+        assert ellipse.width == pytest.approx(2 * np.sqrt(variances[1]))
+        assert ellipse.height == pytest.approx(2 * np.sqrt(variances[0]))
+        # The major axis points along the positive correlation, near 45 degrees.
+        assert ellipse.angle % 180 == pytest.approx(
+            np.degrees(np.arctan2(axes[1, 1], axes[0, 1])) % 180
+        )
+        assert 30 < ellipse.angle % 180 < 60
 
 
 def test_plot_mixture_rejects_data_of_another_width(seed_est):

@@ -7,68 +7,67 @@ from scipy.special import logsumexp
 
 from bayes_gmm import _posterior
 from bayes_gmm._posterior import (
-    COVARIANCE_TYPES,
     Draws,
     category_probabilities,
-    covariances_from_sigma,
-    expand_sigma,
     log_joint,
     log_predictive_density,
-    pool_over_tied,
+    precision_cholesky_from_covariance,
     responsibilities,
-    sigma_shape,
+    sample_predictive,
 )
 
 K, D = 3, 2
 
 
-def _draws(rng, n_draws=7, covariance_type="diag"):
+def _random_covariances(rng, n_draws):
+    """(S, k, d, d) random positive-definite matrices, correlated."""
+    factor = rng.normal(size=(n_draws, K, D, D))
+    return factor @ np.swapaxes(factor, -1, -2) + 0.3 * np.eye(D)
+
+
+def _draws(rng, n_draws=7, full=False):
     weights = rng.dirichlet(np.ones(K), size=n_draws)
     means = rng.normal(size=(n_draws, K, D)) * 3
-    sigma = rng.uniform(0.5, 2.0, size=(n_draws, *sigma_shape(covariance_type, K, D)))
-    return Draws(weights, means, expand_sigma(sigma, covariance_type, K, D))
+    if full:
+        factor = precision_cholesky_from_covariance(_random_covariances(rng, n_draws))
+    else:
+        factor = 1 / rng.uniform(0.5, 2.0, size=(n_draws, K, D))
+    return Draws(weights, means, factor)
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_expand_and_pool_agree_on_what_is_tied(covariance_type):
-    shape = sigma_shape(covariance_type, K, D)
-    sigma = np.arange(1, 1 + int(np.prod(shape)), dtype=float).reshape(shape)
-    expanded = expand_sigma(sigma, covariance_type, K, D)
-    assert expanded.shape == (K, D)
-    # Pooling ones counts how many (component, feature) cells share each sigma; pooling
-    # the expanded array gives sigma times that count.
-    counts = pool_over_tied(np.ones((K, D)), covariance_type)
-    assert counts.shape == shape
-    assert counts.sum() == K * D
-    np.testing.assert_array_equal(pool_over_tied(expanded, covariance_type), sigma * counts)
+def _covariances_of(draws):
+    """(S, k, d, d) covariance matrices of Draws, from the precision factors."""
+    factor = draws.precision_cholesky
+    if factor.ndim == 3:
+        return (1 / factor**2)[..., None] * np.eye(D)
+    return np.linalg.inv(factor @ np.swapaxes(factor, -1, -2))
 
 
-def test_expand_sigma_keeps_leading_draw_axes():
-    sigma = np.ones((4, 5, D))
-    assert expand_sigma(sigma, "tied_diag", K, D).shape == (4, 5, K, D)
-    assert expand_sigma(np.ones(4), "tied_spherical", K, D).shape == (4, K, D)
+def test_precision_cholesky_is_upper_triangular_and_inverts_the_covariance():
+    rng = np.random.default_rng(4)
+    covariance = _random_covariances(rng, 5)
+    factor = precision_cholesky_from_covariance(covariance)
+    np.testing.assert_array_equal(np.tril(factor, -1), 0.0)
+    np.testing.assert_allclose(
+        factor @ np.swapaxes(factor, -1, -2) @ covariance,
+        np.broadcast_to(np.eye(D), covariance.shape),
+        atol=1e-12,
+    )
 
 
-@pytest.mark.parametrize(
-    ("covariance_type", "shape"),
-    [("spherical", (K,)), ("diag", (K, D)), ("tied_diag", (D, D)), ("tied_spherical", (D, D))],
-)
-def test_covariances_follow_scikit_learn_layout(covariance_type, shape):
-    variances = np.full(sigma_shape(covariance_type, K, D), 4.0)
-    covariances = covariances_from_sigma(variances, covariance_type, K, D)
-    assert covariances.shape == shape
-    if len(shape) == 2 and shape[0] == shape[1] == D:
-        np.testing.assert_array_equal(covariances, 4.0 * np.eye(D))
-
-
-def test_log_joint_matches_scipy():
+@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
+def test_log_joint_matches_scipy(full):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(11, D))
-    draws = _draws(rng)
-    # (S, k, n): log w_c + sum_j log Normal(x_ij | mu_cj, sigma_cj).
-    expected = np.log(draws.weights)[:, :, None] + stats.norm.logpdf(
-        X[None, None], draws.means[:, :, None], draws.sigma_kd[:, :, None]
-    ).sum(-1)
+    draws = _draws(rng, full=full)
+    covariances = _covariances_of(draws)
+    # (S, k, n): log w_c + log Normal(x_i | mu_c, Sigma_c).
+    expected = np.log(draws.weights)[:, :, None] + np.array(
+        [
+            [stats.multivariate_normal(m, c).logpdf(X) for m, c in zip(ms, cs, strict=True)]
+            for ms, cs in zip(draws.means, covariances, strict=True)
+        ]
+    )
     np.testing.assert_allclose(log_joint(X, *draws), expected, rtol=1e-12)
     # A Fortran-ordered X, as the Gibbs sweep passes, gives the same.
     np.testing.assert_allclose(log_joint(np.asfortranarray(X), *draws), expected, rtol=1e-12)
@@ -81,10 +80,11 @@ def test_responsibilities_survive_underflow():
     np.testing.assert_allclose(result, np.exp([0, -1, -2]) / np.exp([0, -1, -2]).sum())
 
 
-def test_category_probabilities_is_the_mean_of_responsibilities(monkeypatch):
+@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
+def test_category_probabilities_is_the_mean_of_responsibilities(monkeypatch, full):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(13, D)) * 3
-    draws = _draws(rng, n_draws=9)
+    draws = _draws(rng, n_draws=9, full=full)
     direct = responsibilities(log_joint(X, *draws)).mean(axis=0).T
     np.testing.assert_allclose(category_probabilities(X, draws), direct, rtol=1e-12)
     np.testing.assert_allclose(category_probabilities(X, draws).sum(axis=1), 1.0)
@@ -93,10 +93,11 @@ def test_category_probabilities_is_the_mean_of_responsibilities(monkeypatch):
     np.testing.assert_allclose(category_probabilities(X, draws), direct, rtol=1e-12)
 
 
-def test_log_predictive_density_is_log_mean_of_mixture_density(monkeypatch):
+@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
+def test_log_predictive_density_is_log_mean_of_mixture_density(monkeypatch, full):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(13, D)) * 3
-    draws = _draws(rng, n_draws=9, covariance_type="tied_spherical")
+    draws = _draws(rng, n_draws=9, full=full)
     mixture_density = np.exp(log_joint(X, *draws)).sum(axis=1)  # (S, n)
     direct = np.log(mixture_density.mean(axis=0))
     np.testing.assert_allclose(log_predictive_density(X, draws), direct, rtol=1e-12)
@@ -112,3 +113,20 @@ def test_log_predictive_density_is_finite_far_from_every_component():
     assert np.all(np.isfinite(result))
     per_draw = logsumexp(log_joint(far, *draws), axis=1)
     np.testing.assert_allclose(result, logsumexp(per_draw, axis=0) - np.log(7))
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
+def test_posterior_predictive_samples_have_the_component_moments(full):
+    """Samples of one draw and component: mean within 5 standard errors, covariance too."""
+    rng = np.random.default_rng(5)
+    draws = _draws(rng, n_draws=1, full=full)
+    draws = draws._replace(weights=np.array([[1.0, 0.0, 0.0]]))
+    n = 40_000
+    X, y = sample_predictive(rng, draws, n)
+    assert np.all(y == 0)
+    covariance = _covariances_of(draws)[0, 0]
+    se_mean = np.sqrt(np.diag(covariance) / n)
+    assert np.all(np.abs(X.mean(axis=0) - draws.means[0, 0]) < 5 * se_mean)
+    # Var of a sample covariance entry: (S_ii S_jj + S_ij^2) / n for Normal data.
+    se_cov = np.sqrt((np.outer(np.diag(covariance), np.diag(covariance)) + covariance**2) / n)
+    assert np.all(np.abs(np.cov(X.T) - covariance) < 5 * se_cov)

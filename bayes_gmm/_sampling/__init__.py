@@ -1,7 +1,8 @@
 """Samplers of the constrained mixture, each returning InferenceData in one layout.
 
 Every sampler's posterior holds ``weights`` (component), ``means`` (component, feature),
-``sigma`` (the covariance type's dims) and, when small enough, ``category`` (sample), so
+the covariance type's variable (``sigma`` or ``covariance``, with its dims) and, when small
+enough, ``category`` (sample), so
 that everything downstream is sampler-agnostic. One module per sampler family:
 
 - ``gibbs``: the exact blocked Gibbs step on the latent model (default);
@@ -17,7 +18,7 @@ import os
 import numpy as np
 import pymc as pm
 
-from .._posterior import PARAMETER_NAMES, draws_of, sample_categories_given_draws
+from .._posterior import draws_of, sample_categories_given_draws
 from .gibbs import GibbsMixtureStep
 from .metropolis import metropolis_steps
 from .nuts import check_nuts_backend, marginal_initvals
@@ -101,7 +102,8 @@ def sample_posterior(
     and a fit must never be built from one.
     """
     latent = sampler != "nuts"
-    var_names = [*PARAMETER_NAMES, "category"] if keep_categories and latent else PARAMETER_NAMES
+    names = spec.parameter_names
+    var_names = [*names, "category"] if keep_categories and latent else names
     kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
     with model, _quiet_pymc(settings["verbose"]):
         if sampler == "gibbs":
@@ -109,7 +111,7 @@ def sample_posterior(
                 X=X, spec=spec, center=scales.median, spread=scales.spread
             )
         elif sampler == "metropolis":
-            kwargs["step"] = metropolis_steps(model)
+            kwargs["step"] = metropolis_steps(model, spec.parameter_names)
         else:
             check_nuts_backend(nuts_sampler)
             kwargs["nuts_sampler"] = nuts_sampler

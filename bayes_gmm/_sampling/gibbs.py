@@ -16,14 +16,7 @@ import pymc as pm
 from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
-from .._posterior import (
-    PARAMETER_NAMES,
-    Draws,
-    expand_sigma,
-    pool_over_tied,
-    sample_categories_given_draws,
-    sigma_unit,
-)
+from .._posterior import Draws, sample_categories_given_draws
 from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
 
 # Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
@@ -51,6 +44,17 @@ def squared_residuals(Z, category, means):
         resid = Z[:, j] - means[:, j].take(category)
         np.square(resid, out=resid)
         out[:, j] = np.bincount(category, weights=resid, minlength=k)
+    return out
+
+
+def scatter_matrices(Z, category, means):
+    """Sum over each component's points of (z_i - mu_c)(z_i - mu_c)^T, shape (k, d, d)."""
+    k, d = means.shape
+    resid = Z - means.take(category, axis=0)
+    out = np.empty((k, d, d))
+    for c in range(k):
+        in_c = resid[category == c]
+        out[c] = in_c.T @ in_c
     return out
 
 
@@ -91,11 +95,10 @@ def pairwise_weights(rng, alpha, min_weight, current):
 
 
 def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, order_feature):
-    """Draw mu | z, sigma: conjugate Normal per component and feature.
+    """Draw mu | z, sigma for diagonal covariances: a conjugate Normal per component and feature.
 
-    On the ordering feature each mean is truncated between its neighbours. The even
-    components are conditionally independent given the odd ones (each touches only its
-    neighbours), so the feature is updated in two vectorised blocks.
+    On the ordering feature each mean is truncated between its neighbours
+    (:func:`_ordered_coordinate`).
     """
     # Precision-weighted means in a form that cannot overflow: with a prior scale of 1e-200
     # (a feature tiny against the unit the spherical types share) 1 / scale^2 would be inf.
@@ -104,15 +107,60 @@ def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, o
     post_mean = (prior_loc * sigma_sq + sums * prior_var) / denominator
     post_sd = prior_scale * sigma_kd / np.sqrt(denominator)
     means = post_mean + post_sd * rng.standard_normal(post_mean.shape)
-
     a = order_feature
-    ordered = np.concatenate([[-np.inf], current[:, a], [np.inf]])
+    means[:, a] = _ordered_coordinate(rng, post_mean[:, a], post_sd[:, a], current[:, a])
+    return means
+
+
+def _ordered_coordinate(rng, mean, sd, current):
+    """Draw each component's ordered coordinate from Normal(mean, sd) between its neighbours.
+
+    The even components are conditionally independent given the odd ones (each touches
+    only its neighbours), so the coordinate is updated in two vectorised blocks, starting
+    from ``current``.
+    """
+    ordered = np.concatenate([[-np.inf], current, [np.inf]])
     for parity in (0, 1):
-        idx = np.arange(parity, means.shape[0], 2)
-        ordered[idx + 1] = truncated_normal(
-            rng, post_mean[idx, a], post_sd[idx, a], ordered[idx], ordered[idx + 2]
+        idx = np.arange(parity, mean.shape[0], 2)
+        ordered[idx + 1] = truncated_normal(rng, mean[idx], sd[idx], ordered[idx], ordered[idx + 2])
+    return ordered[1:-1]
+
+
+def sample_means_correlated(
+    rng, counts, sums, precisions, prior_loc, prior_scale, current, order_feature
+):
+    """Draw mu | z, Sigma for full covariances, ``precisions`` (k, d, d) = Sigma_c^-1.
+
+    Each mean is Normal(m, Q^-1) with Q = D^-1 + n_c Sigma_c^-1 and m = Q^-1 (D^-1 m0 +
+    Sigma_c^-1 s_c), D = diag(prior_scale^2), restricted on the ordering coordinate a to
+    lie between its neighbours. Exact in two stages: mu_a from its marginal Normal(m_a,
+    (Q^-1)_aa) truncated between the neighbours (:func:`_ordered_coordinate`), then the
+    other coordinates from their Gaussian conditional given mu_a, whose precision is
+    Q_oo and whose mean is m_o - Q_oo^-1 Q_oa (mu_a - m_a). Linear solves and a Cholesky
+    factor, no explicit inverse; NumPy's batched ``solve`` throughout (scipy's triangular
+    solve loops over a batch in Python).
+    """
+    k, d = sums.shape
+    a = order_feature
+    prior_precision = 1.0 / prior_scale**2
+    Q = counts[:, None, None] * precisions + np.diag(prior_precision)
+    b = prior_precision * prior_loc + (precisions @ sums[..., None])[..., 0]
+    # m and column a of Q^-1 in one batched solve.
+    rhs = np.concatenate([b[..., None], np.broadcast_to(np.eye(d)[:, a, None], (k, d, 1))], -1)
+    solved = np.linalg.solve(Q, rhs)
+    m, sd_a = solved[..., 0], np.sqrt(solved[:, a, 1])
+    means = np.empty((k, d))
+    means[:, a] = _ordered_coordinate(rng, m[:, a], sd_a, current[:, a])
+    others = np.delete(np.arange(d), a)
+    if others.size:
+        q_oo = Q[:, others][:, :, others]
+        shift = np.linalg.solve(
+            q_oo, (Q[:, others, a] * (means[:, a] - m[:, a])[:, None])[..., None]
         )
-    means[:, a] = ordered[1:-1]
+        noise = rng.standard_normal((k, others.size, 1))
+        # A Normal(0, Q_oo^-1) draw: R^-T e for the Cholesky factor Q_oo = R R^T.
+        spread = np.linalg.solve(np.swapaxes(np.linalg.cholesky(q_oo), -1, -2), noise)
+        means[:, others] = m[:, others] - shift[..., 0] + spread[..., 0]
     return means
 
 
@@ -128,12 +176,11 @@ def sigma_log_density(log_sigma, n_terms, sum_sq, halfnormal_scale=None):
     return value
 
 
-def sample_sigma(
-    rng, resid_sq_kd, counts, covariance_type, lower, upper, current, halfnormal_scale=None
-):
-    """Draw sigma | z, mu, pooled over what the covariance type ties.
+def sample_sigma(rng, n_terms, sum_sq, lower, upper, current, halfnormal_scale=None):
+    """Draw each sd given the r = ``n_terms`` squared residuals, summing to ``sum_sq``, it scales.
 
-    Under the Uniform(lower, upper) prior, with r squared residuals summing to SS, the
+    The caller pools residuals over what the covariance type ties. Under the
+    Uniform(lower, upper) prior, with r squared residuals summing to SS, the
     precision tau = sigma^-2 is Gamma((r - 1) / 2, SS / 2) restricted to
     [upper^-2, lower^-2]. Under the half-normal prior (``upper``
     infinite) that draw is an independence Metropolis proposal, accepted with probability
@@ -142,8 +189,7 @@ def sample_sigma(
     most one point) the Gamma shape is not positive and an exact slice-sampling update on
     log sigma takes its place.
     """
-    n_terms = pool_over_tied(np.broadcast_to(counts[:, None], resid_sq_kd.shape), covariance_type)
-    sum_sq = np.maximum(pool_over_tied(resid_sq_kd, covariance_type), _TINY)
+    sum_sq = np.maximum(sum_sq, _TINY)
     regular = n_terms >= 2
     all_regular = regular.all()
     # Placeholder parameters where the slice update takes over, so nothing overflows.
@@ -181,87 +227,59 @@ def sample_sigma(
 
 
 class GibbsMixtureStep(BlockedStep):
-    """One exact Gibbs sweep over categories, weights, means and sigma of the latent model.
+    """One exact Gibbs sweep over categories, weights, means and covariances of the latent model.
 
     Parameters
     ----------
     vars : ignored
-        The step always owns the model's ``weights``, ``means``, ``sigma`` and
-        ``category``; the argument exists for PyMC's step-method protocol.
+        The step always owns the model's weights, means, covariance variable and categories;
+        the argument exists for PyMC's step-method protocol.
     X : ndarray of shape (n_samples, n_features)
         The observed data, in its own units.
     spec : MixtureSpec
         The resolved model.
     center, spread : ndarray of shape (n_features,)
-        Location and scale the sweep standardises by; for the spherical covariance types
-        the largest spread serves every feature.
+        Location and robust spread of each feature; the covariance type decides the scale
+        the sweep standardises by (one across features for the spherical types).
     """
 
     name = "gibbs_mixture"
     stats_dtypes_shapes = {"weights_joint_draw": (bool, [])}
     _state_class = StepMethodState
-    _VAR_NAMES = (*PARAMETER_NAMES, "category")
 
     def __init__(self, vars=None, *, X, spec, center, spread, model=None, rng=None, blocked=True):
         model = pm.modelcontext(model)
-        self.vars = [model.rvs_to_values[model[name]] for name in self._VAR_NAMES]
+        self._names = (*spec.parameter_names, "category")
+        self.vars = [model.rvs_to_values[model[name]] for name in self._names]
         self.rng = get_random_generator(rng)
         self.spec = spec
-        unit = sigma_unit(spread, spec.covariance_type)
-        # One sigma across features (the spherical types) needs one unit across features
-        # too: scaling each feature by its own spread would give each its own sd.
-        spread = np.broadcast_to(unit, spread.shape) if unit.ndim == 0 else spread
         self._center = center
-        self._spread = spread
-        self._sigma_scale = np.broadcast_to(unit, spec.sigma_shape)
-        self._Z = np.asfortranarray((X - center) / spread)
-        self._prior_loc = (spec.mean_prior_loc - center) / spread
-        self._prior_scale = spec.mean_prior_scale / spread
-        self._lower = np.broadcast_to(spec.sd_lower, spec.sigma_shape) / self._sigma_scale
-        self._upper = np.broadcast_to(spec.sd_upper, spec.sigma_shape) / self._sigma_scale
-        self._halfnormal_scale = (
-            None
-            if spec.sd_prior_scale is None
-            else np.broadcast_to(spec.sd_prior_scale, spec.sigma_shape) / self._sigma_scale
-        )
+        self._scale = spec.covariance.feature_scale(spread)
+        self._covariance = spec.covariance.rescaled(self._scale)
+        self._Z = np.asfortranarray((X - center) / self._scale)
+        self._prior_loc = (spec.mean_prior_loc - center) / self._scale
+        self._prior_scale = spec.mean_prior_scale / self._scale
 
     def step(self, point):
-        spec, rng = self.spec, self.rng
-        k, d = spec.n_components, spec.n_features
-        means = (point["means"] - self._center) / self._spread
-        sigma = np.asarray(point["sigma"] / self._sigma_scale, dtype=float)
-        sigma_kd = expand_sigma(sigma, spec.covariance_type, k, d)
+        spec, rng, covariance = self.spec, self.rng, self._covariance
+        name = covariance.trace_name
+        means = (point["means"] - self._center) / self._scale
+        param = covariance.standardise(point[name], self._scale)
 
-        category = sample_categories_given_draws(
-            rng, self._Z, Draws(point["weights"][None], means[None], sigma_kd[None])
-        )[0]
-        counts, sums = sufficient_statistics(self._Z, category, k)
+        factor = covariance.precision_cholesky(param[None])
+        draws = Draws(point["weights"][None], means[None], factor)
+        category = sample_categories_given_draws(rng, self._Z, draws)[0]
+        counts, sums = sufficient_statistics(self._Z, category, spec.n_components)
         weights, joint_draw = sample_weights(
             rng, counts, spec.weight_concentration, spec.min_weight, point["weights"]
         )
-        means = sample_means(
-            rng,
-            counts,
-            sums,
-            sigma_kd,
-            self._prior_loc,
-            self._prior_scale,
-            means,
-            spec.order_feature,
+        means = covariance.sample_means(
+            rng, counts, sums, param, self._prior_loc, self._prior_scale, means, spec.order_feature
         )
-        sigma = sample_sigma(
-            rng,
-            squared_residuals(self._Z, category, means),
-            counts,
-            spec.covariance_type,
-            self._lower,
-            self._upper,
-            sigma,
-            self._halfnormal_scale,
-        )
+        param = covariance.sample_covariance(rng, self._Z, category, counts, means, param)
         new_point = dict(point)
         new_point["weights"] = weights
-        new_point["means"] = self._center + self._spread * means
-        new_point["sigma"] = np.asarray(sigma * self._sigma_scale)
+        new_point["means"] = self._center + self._scale * means
+        new_point[name] = np.asarray(covariance.unstandardise(param, self._scale))
         new_point["category"] = np.asarray(category, dtype=point["category"].dtype)
         return new_point, [{"weights_joint_draw": joint_draw}]

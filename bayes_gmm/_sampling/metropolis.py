@@ -11,9 +11,9 @@ sum to 1") on the notebook's well separated data.
 import pymc as pm
 
 
-def metropolis_steps(model):
-    """``pm.Metropolis`` on weights, means and sigma, categorical Gibbs on the categories."""
+def metropolis_steps(model, parameter_names):
+    """``pm.Metropolis`` on the parameters, categorical Gibbs on the categories."""
     return [
-        pm.Metropolis(vars=[model["weights"], model["means"], model["sigma"]]),
+        pm.Metropolis(vars=[model[name] for name in parameter_names]),
         pm.CategoricalGibbsMetropolis(vars=[model["category"]]),
     ]

@@ -34,7 +34,11 @@ def marginal_initvals(initvals, spec):
     """Map a latent-model starting point onto the marginalised model's free variables."""
     k, m, a = spec.n_components, spec.min_weight, spec.order_feature
     means = initvals["means"]
-    values = {"means_ordered": means[:, a], "sigma": initvals["sigma"]}
+    covariance = spec.covariance
+    values = {
+        "means_ordered": means[:, a],
+        **covariance.marginal_initvals(initvals[covariance.trace_name]),
+    }
     if k > 1:
         values["weights_simplex"] = (initvals["weights"] - m) / (1 - k * m)
     others = [j for j in range(spec.n_features) if j != a]

@@ -20,7 +20,6 @@ N_RANKS = 100  # L + 1 possible ranks with L = 99 thinned draws
 THIN = 4
 N_BINS = 10
 N_POINTS = 40
-K = 2
 MIN_WEIGHT = 0.1
 MEAN_LOC, MEAN_SCALE = 0.0, 3.0
 
@@ -39,18 +38,62 @@ SETTINGS = {
         "weight_concentration": 2.0,
         "sd": {"sd_prior": "halfnormal", "sd_prior_scale": 1.0, "sd_lower": 0.2},
     },
+    # Full and tied matrices with inverse-Wishart priors whose mean is the identity.
+    "full-d2-k2": {
+        "covariance_type": "full",
+        "n_features": 2,
+        "weight_concentration": 1.0,
+        "covariance": {"degrees_of_freedom_prior": 5.0, "covariance_prior": 2.0},
+    },
+    "full-d3-k3": {
+        "covariance_type": "full",
+        "n_components": 3,
+        "n_features": 3,
+        "weight_concentration": 1.0,
+        "covariance": {"degrees_of_freedom_prior": 6.0, "covariance_prior": 2.0},
+    },
+    "tied-d2-k3": {
+        "covariance_type": "tied",
+        "n_components": 3,
+        "n_features": 2,
+        "weight_concentration": 1.0,
+        "covariance": {"degrees_of_freedom_prior": 5.0, "covariance_prior": 2.0},
+    },
+    "tied-d3-k2": {
+        "covariance_type": "tied",
+        "n_features": 3,
+        "weight_concentration": 2.0,
+        "covariance": {"degrees_of_freedom_prior": 6.0, "covariance_prior": 2.0},
+    },
 }
 
 
+def _n_components(setting):
+    return setting.get("n_components", 2)
+
+
 def _draw_prior(rng, setting):
-    """Exchangeable draw of (w, mu, sigma) from the prior, components in random order."""
-    d, alpha = setting["n_features"], setting["weight_concentration"]
+    """Exchangeable draw of (w, mu, covariance) from the prior, components in random order.
+
+    The covariance is sds (k, d) or (d,) for the diagonal types, matrices (k, d, d) or
+    (d, d) for the full ones.
+    """
+    k, d, alpha = _n_components(setting), setting["n_features"], setting["weight_concentration"]
     while True:  # restricted Dirichlet by rejection: exact
-        weights = rng.dirichlet(np.full(K, alpha))
+        weights = rng.dirichlet(np.full(k, alpha))
         if weights.min() >= MIN_WEIGHT:
             break
-    means = rng.normal(MEAN_LOC, MEAN_SCALE, size=(K, d))
-    shape = (K, d) if setting["covariance_type"] == "diag" else (d,)
+    means = rng.normal(MEAN_LOC, MEAN_SCALE, size=(k, d))
+    covariance_type = setting["covariance_type"]
+    if covariance_type in ("full", "tied"):
+        prior = setting["covariance"]
+        law = stats.invwishart(
+            df=prior["degrees_of_freedom_prior"], scale=prior["covariance_prior"] * np.eye(d)
+        )
+        size = k if covariance_type == "full" else 1
+        matrices = law.rvs(size=size, random_state=rng).reshape(size, d, d)
+        return weights, means, matrices if covariance_type == "full" else matrices[0]
+    shape = (k, d) if covariance_type == "diag" else (d,)
     sd = setting["sd"]
     if sd["sd_prior"] == "uniform":
         sigma = rng.uniform(sd["sd_lower"], sd["sd_upper"], size=shape)
@@ -61,23 +104,42 @@ def _draw_prior(rng, setting):
     return weights, means, sigma
 
 
-def _simulate(rng, weights, means, sigma):
-    z = rng.choice(K, size=N_POINTS, p=weights)
-    sigma_kd = np.broadcast_to(sigma, means.shape)
-    return means[z] + sigma_kd[z] * rng.normal(size=means[z].shape)
+def _simulate(rng, weights, means, covariance, full):
+    """N_POINTS from the mixture; ``covariance`` as :func:`_draw_prior` returns it."""
+    k, d = means.shape
+    if full:
+        matrices = np.broadcast_to(covariance, (k, d, d))
+    else:
+        matrices = np.broadcast_to(covariance, (k, d))[..., None] ** 2 * np.eye(d)
+    z = rng.choice(k, size=N_POINTS, p=weights)
+    noise = rng.normal(size=(N_POINTS, d))
+    return means[z] + np.einsum("nij,nj->ni", np.linalg.cholesky(matrices)[z], noise)
+
+
+def _free_entries(covariance, per_component, full):
+    """The free entries of covariance draws (..., [k,] [d, d] or sds), flattened."""
+    if full:
+        d = covariance.shape[-1]
+        rows, cols = np.triu_indices(d)
+        covariance = covariance[..., rows, cols]
+    lead = covariance.shape[: covariance.ndim - (1 + per_component)]
+    return covariance.reshape(*lead, -1)
 
 
 def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0):
     """Ranks (n_replications, n_parameters) of the true values among L thinned draws."""
     rng = np.random.default_rng(seed)
     draws = (N_RANKS - 1) * THIN
+    covariance_type = setting["covariance_type"]
+    full = covariance_type in ("full", "tied")
+    per_component = covariance_type in ("full", "diag")
     ranks = []
     for replication in range(n_replications):
-        weights, means, sigma = _draw_prior(rng, setting)
-        X = _simulate(rng, weights, means, sigma)
+        weights, means, covariance = _draw_prior(rng, setting)
+        X = _simulate(rng, weights, means, covariance, full)
         est = BayesianMCMCMixture(
-            K,
-            covariance_type=setting["covariance_type"],
+            _n_components(setting),
+            covariance_type=covariance_type,
             weight_concentration=setting["weight_concentration"],
             min_weight=MIN_WEIGHT,
             mean_prior_loc=MEAN_LOC,
@@ -86,7 +148,8 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0):
             tune=200,
             chains=1,
             random_state=replication,
-            **setting["sd"],
+            **setting.get("sd", {}),
+            **setting.get("covariance", {}),
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -98,15 +161,20 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0):
             [
                 weights[order][:1],
                 means[order].ravel(),
-                (sigma[order] if sigma.ndim == 2 else sigma).ravel(),
+                _free_entries(
+                    covariance[order] if per_component else covariance, per_component, full
+                ),
             ]
         )
         posterior = est.sample_trace_.posterior
+        name = "covariance" if full else "sigma"
         sampled = np.concatenate(
             [
                 posterior["weights"].to_numpy()[0, ::THIN, :1],
                 posterior["means"].to_numpy()[0, ::THIN].reshape(N_RANKS - 1, -1),
-                posterior["sigma"].to_numpy()[0, ::THIN].reshape(N_RANKS - 1, -1),
+                _free_entries(posterior[name].to_numpy()[0, ::THIN], per_component, full).reshape(
+                    N_RANKS - 1, -1
+                ),
             ],
             axis=1,
         )

@@ -5,6 +5,7 @@ standard errors, and check that with no data the Gibbs and NUTS samplers reprodu
 prior (the Metropolis scheme's categorical step needs at least one point).
 """
 
+import itertools
 import sys
 import warnings
 
@@ -15,12 +16,11 @@ from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._covariance import COVARIANCE_CLASSES
 from bayes_gmm._model import build_model, model_coords
 from bayes_gmm._sampling import sample_posterior
 from bayes_gmm._spec import DataScales, resolve_spec
 from bayes_gmm.datasets import make_notebook_data
-
-SAMPLERS = ("gibbs", "nuts", "metropolis")
 
 
 def _bonferroni_z(n_comparisons, alpha=1e-3):
@@ -100,10 +100,15 @@ def test_every_sampler_returns_the_same_layout(sampler):
 
 
 AGREEMENT_CASES = [
-    (data, covariance_type, sd_prior)
-    for data, types in (("seed", ("tied_diag", "spherical")), ("blobs", ("tied_diag", "diag")))
-    for covariance_type in types
-    for sd_prior in ("uniform", "halfnormal")
+    *(
+        (data, covariance_type, sd_prior)
+        for data, types in (("seed", ("tied_diag", "spherical")), ("blobs", ("tied_diag", "diag")))
+        for covariance_type in types
+        for sd_prior in ("uniform", "halfnormal")
+    ),
+    # The full types have one prior, and no Metropolis scheme.
+    ("blobs", "full", "uniform"),
+    ("blobs", "tied", "uniform"),
 ]
 
 
@@ -111,8 +116,9 @@ AGREEMENT_CASES = [
 @pytest.mark.parametrize(("data", "covariance_type", "sd_prior"), AGREEMENT_CASES)
 def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior):
     X = make_notebook_data()[0] if data == "seed" else _blobs_2d()
+    samplers = COVARIANCE_CLASSES[covariance_type].samplers
     means, mcses = {}, {}
-    for sampler in SAMPLERS:
+    for sampler in samplers:
         # The seed's scheme costs ~30 ms an iteration on 500 points: fewer iterations, and a
         # larger Monte Carlo error that the z-test accounts for.
         length = 500 if sampler == "metropolis" else 1000
@@ -125,10 +131,10 @@ def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior
             random_state=1,
         ).fit(X)
         summary = az.summary(
-            est.sample_trace_, var_names=["weights", "means", "sigma"], round_to="none"
+            est.sample_trace_, var_names=list(est._spec.parameter_names), round_to="none"
         )
         means[sampler], mcses[sampler] = summary["mean"], summary["mcse_mean"]
-    pairs = [("gibbs", "nuts"), ("gibbs", "metropolis"), ("nuts", "metropolis")]
+    pairs = list(itertools.combinations(samplers, 2))
     z_max = _bonferroni_z(len(pairs) * len(means["gibbs"]))
     for a, b in pairs:
         z = (means[a] - means[b]) / np.sqrt(mcses[a] ** 2 + mcses[b] ** 2)
@@ -141,10 +147,14 @@ def _prior_draws(sampler, spec, n_draws=2000):
     X = np.empty((0, d))
     coords = model_coords(k, range(d), 0)
     loc = spec.mean_prior_loc
+    covariance = spec.covariance
+    start = np.ones(covariance.shape)
+    if covariance.trace_name == "covariance":
+        start = np.broadcast_to(np.eye(d), covariance.shape).copy()
     initvals = {
         "weights": np.full(k, 1 / k),
         "means": loc + np.linspace(-0.5, 0.5, k)[:, None] * np.ones(d),
-        "sigma": np.full(spec.sigma_shape, 1.0),
+        covariance.trace_name: start,
         "category": np.empty(0, dtype=int),
     }
     scales = DataScales(np.zeros(d), np.ones(d), np.ones(d))
@@ -190,3 +200,35 @@ def test_with_no_data_the_samplers_reproduce_the_prior(sampler):
         cdf = lambda x, c=c: stats.binom.sf(c, 3, base.cdf(x))  # noqa: E731
         assert stats.kstest(means[:, c], cdf).pvalue > p_min
     assert stats.kstest(sigma, stats.uniform(0.5, 2.5).cdf).pvalue > p_min
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", ["gibbs", "nuts"])
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_with_no_data_the_samplers_reproduce_the_inverse_wishart_prior(sampler, covariance_type):
+    df, scale = 5.0, np.array([[2.0, 0.6], [0.6, 1.0]])
+    params = BayesianMCMCMixture(
+        n_components=3,
+        covariance_type=covariance_type,
+        mean_prior_loc=0.0,
+        mean_prior_scale=2.0,
+        covariance_prior=scale,
+        degrees_of_freedom_prior=df,
+    ).get_params()
+    spec = resolve_spec(params, DataScales(np.zeros(2), np.ones(2), np.ones(2)), 0)
+    posterior = _prior_draws(sampler, spec)
+    thin = slice(None, None, 5)  # towards independent draws for the KS tests
+    covariance = posterior["covariance"].to_numpy()[:, thin].reshape(-1, 2, 2)
+    means = posterior["means"].to_numpy()[:, thin, :, 0].reshape(-1, 3)
+    weights = posterior["weights"].to_numpy()[:, thin].reshape(-1, 3)
+    assert np.all(np.diff(means, axis=1) > 0) and weights.min() >= 0.1
+    p_min = 1e-3 / 4
+    # v^T Sigma v ~ InverseGamma((df - d + 1) / 2, v^T Psi v / 2) for any v: the diagonal
+    # entries and a correlation-sensitive direction.
+    for v in (np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([1.0, -1.0])):
+        law = stats.invgamma((df - 1) / 2, scale=v @ scale @ v / 2)
+        quadratic = np.einsum("i,sij,j->s", v, covariance, v)
+        assert stats.kstest(quadratic, law.cdf).pvalue > p_min
+    base = stats.norm(0, 2)
+    cdf = lambda x: stats.binom.sf(0, 3, base.cdf(x))  # noqa: E731  smallest of 3
+    assert stats.kstest(means[:, 0], cdf).pvalue > p_min

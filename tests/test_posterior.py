@@ -7,7 +7,6 @@ from scipy.special import logsumexp
 
 from bayes_gmm import _posterior
 from bayes_gmm._posterior import (
-    COVARIANCE_TYPES,
     Draws,
     category_probabilities,
     covariances_from_sigma,
@@ -18,6 +17,7 @@ from bayes_gmm._posterior import (
     responsibilities,
     sigma_shape,
 )
+from tests.conftest import COVARIANCE_TYPES
 
 K, D = 3, 2
 

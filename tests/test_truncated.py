@@ -10,11 +10,9 @@ from bayes_gmm._sampling._truncated import (
     truncated_gamma,
     truncated_normal,
 )
+from tests.conftest import P_MIN
 
 N_DRAWS = 20_000
-# Each KS test is deterministic (fixed seed); under a correct sampler p is uniform, so a
-# threshold of 1e-3 fails a correct sampler with probability 1e-3 per seed choice.
-P_MIN = 1e-3
 
 
 def _ks(draws, cdf):

@@ -26,7 +26,7 @@ MIN_WEIGHT = 0.1
 MEAN_LOC, MEAN_SCALE = 0.0, 3.0
 
 SETTINGS = {
-    # The seed's structure: one shared sd with a Uniform prior, Dirichlet(1) weights.
+    # The 2015 PyMC notebook's structure: one shared sd with a Uniform prior, Dirichlet(1) weights.
     "tied_diag-uniform-d1": {
         "covariance_type": "tied_diag",
         "n_features": 1,

@@ -77,7 +77,7 @@ def test_truncated_beta_when_all_mass_lies_below_the_interval():
     [
         (2.0, 1.0, 0.0, np.inf),
         (2.0, 1.0, 0.5, 3.0),
-        (249.5, 250.0, 1 / 400, np.inf),  # the seed's sd conditional, wall far away
+        (249.5, 250.0, 1 / 400, np.inf),  # the notebook's sd conditional, wall far away
         (3.0, 1.0, 30.0, np.inf),  # deep upper tail
         (0.5, 2.0, 1e-3, 0.01),  # lower tail, sharp shape
     ],

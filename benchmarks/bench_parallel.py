@@ -1,9 +1,9 @@
 """Sequential against parallel chains, by data size: where parallel starts to pay.
 
 Run: ``python benchmarks/bench_parallel.py [--repeats N] [--sizes 500 5000 ...]``. Fits
-the seed generator at each size with default settings (2 chains x (1000 + 1000)), once
-with the chains one after the other in this process and once in parallel worker
-processes, alternating, and prints the median wall time of each and their ratio. The
+the 2015 PyMC notebook's generator at each size with default settings (2 chains x (1000 +
+1000)), once with the chains one after the other in this process and once in parallel
+worker processes, alternating, and prints the median wall time of each and their ratio. The
 estimator switches to parallel chains from ``bayes_gmm._sampling.PARALLEL_MIN_WORK``
 point-iterations (n_samples x chains x (draws + tune)), set per start method of the
 worker processes; this table is how those values were chosen.

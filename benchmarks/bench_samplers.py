@@ -1,4 +1,4 @@
-"""The three samplers side by side on the seed problem, in one process.
+"""The three samplers side by side on the 2015 PyMC notebook's problem, in one process.
 
 Run: ``python benchmarks/bench_samplers.py``. Each sampler fits the notebook's data with
 the notebook's priors and default settings (2 chains x (1000 tune + 1000 draws)); a

@@ -15,8 +15,9 @@ Prints one table and writes the same rows as JSON.
 Columns: fresh and warm wall time, PyMC's sampling time (warm fit), minimum bulk ESS over
 weights, means and sd (warm fit), ESS per second of warm wall time, peak RSS, largest
 absolute error of the posterior means (of weights, means and sd) against the generating
-values, and ESS per second relative to the seed's scheme on the same data in this run.
-Timings are medians over the repeats; the seed scheme and NUTS run once per data set
+values, and ESS per second relative to the 2015 PyMC notebook's scheme ("seed scheme") on
+the same data in this run. Timings are medians over the repeats; that scheme and NUTS run
+once per data set
 (``--slow-repeats``), as they take minutes.
 """
 

@@ -31,4 +31,8 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
+    # Run every example on every build, not only those edited since the last one: a change
+    # to the package can break an example that did not change. This build is where CI
+    # executes the gallery (once); an example that raises fails the build.
+    "run_stale_examples": True,
 }

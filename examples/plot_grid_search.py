@@ -4,7 +4,7 @@ Choosing the number of components by cross-validation
 
 :class:`~bayes_gmm.BayesianMCMCMixture` has ``score``, the mean log posterior predictive
 density, so :class:`~sklearn.model_selection.GridSearchCV` can pick ``n_components`` by
-how well each fit predicts held-out points. On the seed notebook's data, three clusters at
+how well each fit predicts held-out points. On the 2015 PyMC notebook's data, three clusters at
 -5, 0 and 5, the score climbs to three components and is flat after: more components only
 split clusters without predicting new points any better.
 """

@@ -2,7 +2,7 @@
 Choosing the number of components: held-out score, LOO and BIC
 ==============================================================
 
-Three ways to compare mixtures with k = 1 to 6 components on the seed notebook's data: the
+Three ways to compare mixtures with k = 1 to 6 components on the 2015 PyMC notebook's data: the
 mean log posterior predictive density of held-out points (what ``score`` and
 ``GridSearchCV`` use), Pareto-smoothed leave-one-out cross-validation (``loo``, fully
 Bayesian, from one fit per k) and the plug-in BIC (``bic``, for comparison with

@@ -1,19 +1,85 @@
+"""Fixtures, and the helpers and constants test modules share (``from tests.conftest import``).
+
+Statistical tests use fixed seeds, so each is deterministic; P_MIN is the chance that a
+correct sampler fails one for a given choice of seed. Tolerances of estimates are z-scores
+of Monte Carlo standard errors, Bonferroni-corrected over the comparisons a test makes.
+"""
+
+import arviz as az
 import numpy as np
 import pytest
+from scipy import stats
 
 from bayes_gmm import BayesianMCMCMixture
+
+# The one place tests import the covariance types from, so that they follow the package.
+from bayes_gmm._covariance import COVARIANCE_TYPES
 from bayes_gmm._demo import NOTEBOOK_PRIORS
+from bayes_gmm._sampling import SAMPLERS
 from bayes_gmm.datasets import make_notebook_data
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "FAST",
+    "P_MIN",
+    "SAMPLERS",
+    "assert_fitted_sanely",
+    "assert_posterior_means_agree",
+    "bonferroni_z",
+]
+
+P_MIN = 1e-3
+
+# Short chains, for tests of what a fit returns rather than of how well it mixes.
+FAST = {"draws": 200, "tune": 200, "random_state": 0}
+
+
+def bonferroni_z(n_comparisons, alpha=P_MIN):
+    """Two-sided z threshold at which any of ``n_comparisons`` tests fails with chance alpha."""
+    return stats.norm.isf(alpha / (2 * n_comparisons))
+
+
+def assert_fitted_sanely(est, X):
+    """Finite draws and fitted attributes, finite scores, probabilities that sum to 1."""
+    for name in est._spec.parameter_names:
+        assert np.all(np.isfinite(est.sample_trace_.posterior[name].to_numpy())), name
+    for name in ("weights_", "means_", "covariances_"):
+        assert np.all(np.isfinite(getattr(est, name))), name
+    X = np.asarray(X, dtype=float)
+    proba = est.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(est.score_samples(X)))
+
+
+def assert_posterior_means_agree(fit, other, scale=1.0):
+    """Posterior means of weights, means and covariances agree within Monte Carlo error.
+
+    ``other`` is a fit of the same data in units ``scale`` times those of ``fit``. The
+    standard error of a difference is that of independent chains, sqrt(mcse_1^2 + mcse_2^2):
+    conservative for chains that share their seed.
+    """
+    names = list(fit._spec.parameter_names)
+    posteriors = [f.sample_trace_.posterior for f in (fit, other)]
+    mcses = [az.mcse(f.sample_trace_, var_names=names) for f in (fit, other)]
+    z = bonferroni_z(sum(posteriors[0][name].isel(chain=0, draw=0).size for name in names))
+    for name in names:
+        # Weights have no unit; sds scale with the data, covariance matrices with its square.
+        unit = {"weights": 1.0, "covariance": scale**2}.get(name, scale)
+        mean, other_mean = (p[name].mean(("chain", "draw")).to_numpy() for p in posteriors)
+        se = np.hypot(mcses[0][name].to_numpy(), mcses[1][name].to_numpy() / unit)
+        assert np.all(np.abs(other_mean / unit - mean) <= z * se), (name, mean, other_mean, se)
 
 
 @pytest.fixture(scope="session")
 def seed_data():
+    """The 2015 PyMC notebook's data: 500 points, clusters at -5, 0 and 5."""
     return make_notebook_data()
 
 
 @pytest.fixture(scope="session")
 def seed_fit(seed_data):
-    """The seed model with the notebook's priors and default sampler settings, fitted once."""
+    """The notebook's model with its priors and default sampler settings, fitted once."""
     X, _ = seed_data
     return BayesianMCMCMixture(n_components=3, random_state=0, **NOTEBOOK_PRIORS).fit(X)
 

@@ -1,4 +1,4 @@
-"""``python -m bayes_gmm demo``: the seed notebook's analysis from the command line."""
+"""``python -m bayes_gmm demo``: the 2015 PyMC notebook's analysis from the command line."""
 
 import subprocess
 import sys

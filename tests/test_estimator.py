@@ -18,28 +18,43 @@ from sklearn.preprocessing import StandardScaler
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._sampling.gibbs import GibbsMixtureStep
+from tests.conftest import (
+    COVARIANCE_TYPES,
+    FAST,
+    assert_posterior_means_agree,
+    bonferroni_z,
+)
 
-# The seed notebook's posterior means, as quoted (DESIGN.md), with half a unit of their
-# last printed digit as their own uncertainty.
-SEED_REFERENCE = {
+# The posterior means of the 2015 PyMC notebook's model on its data, with half a unit of
+# their last digit as their rounding. Provenance: the project's design notes (DESIGN.md,
+# section 6, in the project's shared folder beside the repository, not in it) quote them as
+# the notebook's reference. The copy of the notebook kept there
+# (seed/mixture_notebook_2015.md) prints no posterior means, only trace plots: one chain of
+# 10,000 iterations of its Metropolis scheme, of which it keeps the second half ("after
+# convergence", tr[5000::5]).
+NOTEBOOK_REFERENCE = {
     "weights": (np.array([0.317, 0.358, 0.326]), 0.0005),
     "means": (np.array([-4.96, 0.04, 5.02]), 0.005),
     "sigma": (np.array([0.98]), 0.005),
 }
-FAST = {"draws": 200, "tune": 200, "random_state": 0}
+# The reference's own Monte Carlo error, on the assumption that it is the mean of those
+# 5,000 iterations. Their ESS is not printed; it is taken as that of this package's port of
+# the scheme (sampler="metropolis"), whose smallest bulk ESS was 125 in 2,000 iterations
+# after tuning on the same problem (benchmarks/results.json, "seed n=500").
+NOTEBOOK_REFERENCE_ESS = 5000 * 125 / 2000
 
 
-def _bonferroni_z(n_comparisons, alpha=1e-3):
-    return stats.norm.isf(alpha / (2 * n_comparisons))
-
-
-def test_seed_posterior_is_recovered_within_monte_carlo_error(seed_fit):
+def test_notebook_posterior_is_recovered_within_monte_carlo_error(seed_fit):
     posterior = seed_fit.sample_trace_.posterior
-    mcse = az.mcse(seed_fit.sample_trace_, var_names=list(SEED_REFERENCE))
-    z = _bonferroni_z(7)
-    for name, (reference, rounding) in SEED_REFERENCE.items():
+    mcse = az.mcse(seed_fit.sample_trace_, var_names=list(NOTEBOOK_REFERENCE))
+    z = bonferroni_z(7)
+    for name, (reference, rounding) in NOTEBOOK_REFERENCE.items():
         estimate = posterior[name].mean(("chain", "draw")).to_numpy().ravel()
-        tolerance = z * mcse[name].to_numpy().ravel() + rounding
+        reference_mcse = posterior[name].std(("chain", "draw")).to_numpy().ravel() / np.sqrt(
+            NOTEBOOK_REFERENCE_ESS
+        )
+        se = np.hypot(mcse[name].to_numpy().ravel(), reference_mcse)
+        tolerance = z * se + rounding
         assert np.all(np.abs(estimate - reference) <= tolerance), (name, estimate, tolerance)
 
 
@@ -76,7 +91,7 @@ def _assert_sampled_categories_match_predict_proba(est, X):
     mcse_shares = az.mcse(az.convert_to_dataset({"f": indicators}))["f"].to_numpy()
     iid = np.sqrt(proba * (1 - proba) / n_draws) + 1 / n_draws
     se = np.sqrt(np.nan_to_num(mcse_shares) ** 2 + iid**2)
-    assert np.all(np.abs(shares - proba) <= _bonferroni_z(proba.size) * se)
+    assert np.all(np.abs(shares - proba) <= bonferroni_z(proba.size) * se)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
@@ -89,6 +104,9 @@ def test_labels_predict_and_fit_predict_agree(seed_fit, seed_data):
     X, y = seed_data
     np.testing.assert_array_equal(seed_fit.labels_, seed_fit.predict(X))
     np.testing.assert_array_equal(seed_fit.predict(X), seed_fit.predict_proba(X).argmax(axis=1))
+    # The Bayes classifier with the true parameters misassigns 9 of these 500 points, those
+    # beyond a midpoint between clusters (ARI 0.946); 0.9 leaves room for a few more at the
+    # boundaries, not for a misplaced cluster.
     assert adjusted_rand_score(y, seed_fit.labels_) > 0.9
     refit = BayesianMCMCMixture(**FAST)
     np.testing.assert_array_equal(refit.fit_predict(X), refit.labels_)
@@ -97,11 +115,16 @@ def test_labels_predict_and_fit_predict_agree(seed_fit, seed_data):
 def test_score_is_mean_of_score_samples(seed_fit, seed_data):
     X, _ = seed_data
     np.testing.assert_allclose(seed_fit.score(X), seed_fit.score_samples(X).mean())
-    # The posterior predictive density of the seed data is close to the true density.
+    # The posterior predictive density of the data is close to the true density. With p free
+    # parameters and n points, the best-fitting density beats the true one by chi2_p / (2 n)
+    # nats a point (Wilks), and the predictive density lies below the best fit by about
+    # p / (2 n) (posterior spread); the Monte Carlo error of the score is far smaller.
+    n, p = len(X), 6
+    bound = (stats.chi2.isf(1e-3, p) + p) / (2 * n)
     true_log_density = np.log(
         stats.norm.pdf(X[:, 0, None], [-5.0, 0.0, 5.0], 1.0).mean(axis=1)
     ).mean()
-    assert abs(seed_fit.score(X) - true_log_density) < 0.05
+    assert abs(seed_fit.score(X) - true_log_density) < bound
 
 
 def test_seed_priors_are_used_as_given(seed_fit):
@@ -121,18 +144,21 @@ def test_min_weight_auto(seed_data, n_components, expected):
     assert est.sample_trace_.posterior["weights"].min() >= expected
 
 
-@pytest.mark.parametrize(
-    ("covariance_type", "sigma_dims", "covariances_shape"),
-    [
-        ("tied_spherical", (), (2, 2)),
-        ("tied_diag", ("feature",), (2, 2)),
-        ("spherical", ("component",), (3,)),
-        ("diag", ("component", "feature"), (3, 2)),
-    ],
-)
-def test_trace_layout_for_every_covariance_type(
-    blobs_2d, covariance_type, sigma_dims, covariances_shape
-):
+# The covariance variable's name and dims, and the shape of covariances_ with 3 components
+# and 2 features, by type.
+LAYOUTS = {
+    "tied_spherical": ("sigma", (), (2, 2)),
+    "tied_diag": ("sigma", ("feature",), (2, 2)),
+    "spherical": ("sigma", ("component",), (3,)),
+    "diag": ("sigma", ("component", "feature"), (3, 2)),
+    "full": ("covariance", ("component", "feature", "feature_bis"), (3, 2, 2)),
+    "tied": ("covariance", ("feature", "feature_bis"), (2, 2)),
+}
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_trace_layout_for_every_covariance_type(blobs_2d, covariance_type):
+    name, dims, covariances_shape = LAYOUTS[covariance_type]
     X, labels = blobs_2d
     est = BayesianMCMCMixture(covariance_type=covariance_type, **FAST).fit(X)
     trace = est.sample_trace_
@@ -140,12 +166,17 @@ def test_trace_layout_for_every_covariance_type(
     posterior = trace.posterior
     assert posterior["weights"].dims == ("chain", "draw", "component")
     assert posterior["means"].dims == ("chain", "draw", "component", "feature")
-    assert posterior["sigma"].dims == ("chain", "draw", *sigma_dims)
+    assert posterior[name].dims == ("chain", "draw", *dims)
     assert posterior["category"].dims == ("chain", "draw", "sample")
     assert posterior["category"].dtype == np.uint8
-    assert posterior.sizes == {"chain": 2, "draw": 200, "component": 3, "feature": 2, "sample": 300}
+    sizes = {"chain": 2, "draw": 200, "component": 3, "feature": 2, "sample": 300}
+    if name == "covariance":
+        sizes["feature_bis"] = 2
+    assert posterior.sizes == sizes
     assert est.covariances_.shape == covariances_shape
     assert est.means_.shape == (3, 2)
+    # The Bayes classifier with the true parameters assigns every point right (ARI 1): the
+    # clusters are 6 within-cluster sds apart on feature 0.
     assert adjusted_rand_score(labels, est.labels_) > 0.95
     # Feature 0 separates the centres by 6 within-cluster sds, feature 1 by 4.
     assert est.order_feature_ == 0
@@ -169,11 +200,7 @@ def test_data_in_any_units_is_fitted_alike(seed_data, scale):
     X, _ = seed_data
     unit = BayesianMCMCMixture(**FAST).fit(X)
     scaled = BayesianMCMCMixture(**FAST).fit(X * scale)
-    assert adjusted_rand_score(unit.labels_, scaled.labels_) > 0.95
-    mcse = az.mcse(unit.sample_trace_, var_names=["means"])["means"].to_numpy()
-    z = _bonferroni_z(3)
-    assert np.all(np.abs(scaled.means_ / scale - unit.means_) <= z * np.sqrt(2) * mcse)
-    assert np.sqrt(scaled.covariances_[0, 0]) / scale == pytest.approx(1.0, abs=0.1)
+    assert_posterior_means_agree(unit, scaled, scale)
 
 
 @pytest.mark.parametrize(
@@ -323,6 +350,7 @@ def test_pipeline_with_standard_scaler(blobs_2d):
     X, labels = blobs_2d
     pipe = Pipeline([("scale", StandardScaler()), ("gmm", BayesianMCMCMixture(**FAST))])
     pipe.fit(X)
+    # As in the layout test: the true parameters' Bayes classifier reaches ARI 1 here.
     assert adjusted_rand_score(labels, pipe.predict(X)) > 0.95
     assert np.isfinite(pipe.score(X))
 
@@ -364,7 +392,7 @@ def test_order_feature_is_the_one_that_separates():
     assert choose_order_feature(Z[:, ::-1], labels, centers[:, ::-1]) == 0
 
 
-@pytest.mark.parametrize("covariance_type", ["tied_spherical", "tied_diag", "spherical", "diag"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_sampled_categories_agree_with_predict_proba_on_unequal_feature_scales(covariance_type):
     """The sweep samples the model that predict_proba describes, for every covariance type.
 

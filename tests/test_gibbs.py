@@ -17,8 +17,7 @@ from bayes_gmm._sampling.gibbs import (
     squared_residuals,
     sufficient_statistics,
 )
-
-P_MIN = 1e-3  # deterministic tests (fixed seeds); a correct sampler fails one with p = 1e-3
+from tests.conftest import P_MIN
 
 
 def _restricted_dirichlet(rng, alpha, min_weight, size):

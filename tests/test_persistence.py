@@ -1,13 +1,17 @@
 """Pickle, joblib and the netCDF save/load that never unpickles."""
 
 import pickle
+import warnings
 
 import h5py
 import joblib
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture, _persistence
+from bayes_gmm.datasets import make_notebook_data
+from tests.conftest import SAMPLERS
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +22,45 @@ def frame_fit():
     frame = pd.DataFrame(X, columns=["height", "width"])
     est = BayesianMCMCMixture(2, covariance_type="diag", draws=100, tune=100, random_state=0)
     return est.fit(frame), frame
+
+
+@pytest.fixture(scope="module", params=[s for s in SAMPLERS if s != "gibbs"])
+def other_sampler_fit(request):
+    """A fit by each sampler but the default, short: the model and the files are under test."""
+    X, _ = make_notebook_data(60)
+    est = BayesianMCMCMixture(sampler=request.param, draws=10, tune=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X), X
+
+
+def _assert_model_rebuilt(restored, fitted, X):
+    """``model_`` of a restored fit is the model ``fitted`` sampled, built again."""
+    assert "_model" not in vars(restored)
+    model = restored.model_
+    assert model is not fitted.model_
+    assert model.str_repr() == fitted.model_.str_repr()
+    assert {rv.name for rv in model.free_RVs} == {rv.name for rv in fitted.model_.free_RVs}
+    np.testing.assert_array_equal(model.rvs_to_values[model["obs"]].data, X)
+
+
+def test_pickled_fit_of_every_sampler_rebuilds_its_model(other_sampler_fit):
+    est, X = other_sampler_fit
+    _assert_model_rebuilt(pickle.loads(pickle.dumps(est)), est, X)
+
+
+def test_save_load_round_trip_of_every_sampler(other_sampler_fit, tmp_path):
+    est, X = other_sampler_fit
+    est.save(tmp_path / "fit.nc")
+    loaded = BayesianMCMCMixture.load(tmp_path / "fit.nc")
+    assert loaded.get_params() == est.get_params()
+    assert (
+        loaded.sample_trace_.posterior.attrs["sampler"]
+        == est.sample_trace_.posterior.attrs["sampler"]
+    )
+    assert loaded.convergence_ == est.convergence_
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    _assert_model_rebuilt(loaded, est, X)
 
 
 def test_pickle_and_joblib_round_trips(seed_fit, seed_data, tmp_path):
@@ -88,6 +131,29 @@ def test_load_rejects_files_that_are_not_ours(seed_fit, tmp_path):
 
     with pytest.raises(FileNotFoundError):
         BayesianMCMCMixture.load(tmp_path / "missing.nc")
+
+
+def test_load_rejects_an_unknown_format_version(seed_fit, tmp_path):
+    path = tmp_path / "fit.nc"
+    seed_fit.save(path)
+    newer = _persistence.FORMAT_VERSION + 1
+    with h5py.File(path, "a") as handle:
+        handle["posterior"].attrs["bayes_gmm_format_version"] = newer
+    readable = ", ".join(map(str, _persistence.READABLE_VERSIONS))
+    message = rf"has format version {newer}; this bayes_gmm reads versions {readable}\."
+    with pytest.raises(ValueError, match=message):
+        BayesianMCMCMixture.load(path)
+
+
+def test_load_reads_a_version_1_file(seed_fit, seed_data, tmp_path):
+    """Version 1 (0.1.0, diagonal types only) stored the same metadata for those types."""
+    path = tmp_path / "fit.nc"
+    seed_fit.save(path)
+    with h5py.File(path, "a") as handle:
+        handle["posterior"].attrs["bayes_gmm_format_version"] = 1
+    loaded = BayesianMCMCMixture.load(path)
+    X, _ = seed_data
+    np.testing.assert_array_equal(loaded.predict_proba(X), seed_fit.predict_proba(X))
 
 
 def test_load_rejects_damaged_metadata(seed_fit, tmp_path):

@@ -48,7 +48,7 @@ def blobs_est(blobs_2d):
 
 @pytest.fixture(scope="module")
 def without_categories(seed_est):
-    """The seed fit as a fit on large data stores it: no category draws."""
+    """The notebook fit as a fit on large data stores it: no category draws."""
     est = copy.deepcopy(seed_est)
     est.sample_trace_.posterior = est.sample_trace_.posterior.drop_vars("category")
     return est

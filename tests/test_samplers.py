@@ -21,10 +21,7 @@ from bayes_gmm._model import build_model, model_coords
 from bayes_gmm._sampling import sample_posterior
 from bayes_gmm._spec import DataScales, resolve_spec
 from bayes_gmm.datasets import make_notebook_data
-
-
-def _bonferroni_z(n_comparisons, alpha=1e-3):
-    return stats.norm.isf(alpha / (2 * n_comparisons))
+from tests.conftest import P_MIN, SAMPLERS, bonferroni_z
 
 
 def _blobs_2d(n=150, seed=0):
@@ -74,7 +71,7 @@ def test_sd_prior_parameters_that_would_be_ignored_are_refused(seed_data, params
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sampler", ["nuts", "metropolis"])
+@pytest.mark.parametrize("sampler", [s for s in SAMPLERS if s != "gibbs"])
 def test_every_sampler_returns_the_same_layout(sampler):
     X = _blobs_2d(60)
     reference = BayesianMCMCMixture(covariance_type="diag", draws=50, tune=50, random_state=0)
@@ -135,7 +132,7 @@ def test_samplers_agree_within_monte_carlo_error(data, covariance_type, sd_prior
         )
         means[sampler], mcses[sampler] = summary["mean"], summary["mcse_mean"]
     pairs = list(itertools.combinations(samplers, 2))
-    z_max = _bonferroni_z(len(pairs) * len(means["gibbs"]))
+    z_max = bonferroni_z(len(pairs) * len(means["gibbs"]))
     for a, b in pairs:
         z = (means[a] - means[b]) / np.sqrt(mcses[a] ** 2 + mcses[b] ** 2)
         assert np.all(np.abs(z) < z_max), (a, b, z.round(2).to_dict())
@@ -189,7 +186,7 @@ def test_with_no_data_the_samplers_reproduce_the_prior(sampler):
     means = posterior["means"].to_numpy()[:, thin].reshape(-1, 3)
     sigma = posterior["sigma"].to_numpy()[:, thin].ravel()
     assert weights.min() >= 0.1 and np.all(np.diff(means, axis=1) > 0)
-    p_min = 1e-3 / 7
+    p_min = P_MIN / 7
     # Dirichlet(1) restricted to min(w) >= m is m + (1 - k m) Dirichlet(1): w_c - 0.1 is
     # 0.7 Beta(1, 2).
     for c in range(3):
@@ -222,7 +219,7 @@ def test_with_no_data_the_samplers_reproduce_the_inverse_wishart_prior(sampler, 
     means = posterior["means"].to_numpy()[:, thin, :, 0].reshape(-1, 3)
     weights = posterior["weights"].to_numpy()[:, thin].reshape(-1, 3)
     assert np.all(np.diff(means, axis=1) > 0) and weights.min() >= 0.1
-    p_min = 1e-3 / 4
+    p_min = P_MIN / 4
     # v^T Sigma v ~ InverseGamma((df - d + 1) / 2, v^T Psi v / 2) for any v: the diagonal
     # entries and a correlation-sensitive direction.
     for v in (np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([1.0, -1.0])):

@@ -10,11 +10,9 @@ from bayes_gmm._sampling._truncated import (
     truncated_gamma,
     truncated_normal,
 )
+from tests.conftest import P_MIN
 
 N_DRAWS = 20_000
-# Each KS test is deterministic (fixed seed); under a correct sampler p is uniform, so a
-# threshold of 1e-3 fails a correct sampler with probability 1e-3 per seed choice.
-P_MIN = 1e-3
 
 
 def _ks(draws, cdf):
@@ -79,7 +77,7 @@ def test_truncated_beta_when_all_mass_lies_below_the_interval():
     [
         (2.0, 1.0, 0.0, np.inf),
         (2.0, 1.0, 0.5, 3.0),
-        (249.5, 250.0, 1 / 400, np.inf),  # the seed's sd conditional, wall far away
+        (249.5, 250.0, 1 / 400, np.inf),  # the notebook's sd conditional, wall far away
         (3.0, 1.0, 30.0, np.inf),  # deep upper tail
         (0.5, 2.0, 1e-3, 0.01),  # lower tail, sharp shape
     ],

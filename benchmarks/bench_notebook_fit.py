@@ -1,6 +1,6 @@
-"""Seed problem, default settings: wall time of a fit in a warm process, and its ESS.
+"""The 2015 PyMC notebook's data, default settings: wall time of a warm fit, and its ESS.
 
-Run: ``python benchmarks/bench_seed_fit.py [--repeats N]``. Prints one table; the first
+Run: ``python benchmarks/bench_notebook_fit.py [--repeats N]``. Prints one table; the first
 fit of the process (PyTensor compilation of PyMC's start-point checks) is reported apart.
 """
 

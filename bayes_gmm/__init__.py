@@ -2,6 +2,6 @@
 
 from ._estimator import BayesianMCMCMixture
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["BayesianMCMCMixture", "__version__"]

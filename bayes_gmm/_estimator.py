@@ -59,11 +59,12 @@ class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
     The model of the classic PyMC mixture notebook, generalised to several features:
     Dirichlet weights each kept at or above ``min_weight``, Normal means ordered on one
     feature so that components cannot switch labels, Uniform (or half-normal) standard
-    deviations, and a latent category per point. ``fit`` builds it as a PyMC model and, by
-    default, samples it with ``pm.sample`` driven by a blocked Gibbs step that draws every
-    block from its full conditional (through an exact Metropolis correction or slice update
-    where no inverse CDF exists), so the full posterior costs about a second on a few
-    hundred points.
+    deviations or inverse-Wishart covariance matrices, and a latent category per point.
+    ``fit`` builds it as a PyMC model and, by default, samples it with ``pm.sample`` driven by
+    a blocked Gibbs step that draws every block from its full conditional (through an exact
+    Metropolis correction or slice update where no inverse CDF exists), so the full
+    posterior of a few hundred points takes about a second (the benchmark table in
+    ``benchmarks/README.md`` has the measurements).
 
     Parameters
     ----------

@@ -10,7 +10,7 @@ largest R-hat and the smallest bulk ESS, next to ``GaussianMixture`` and
 ``BayesianGaussianMixture`` with ``covariance_type="full"`` on the same data.
 
 ``--choose-k`` adds, for iris with ``covariance_type="full"``, the number of components
-that held-out score (3-fold ``GridSearchCV``), ``bic`` and ``loo`` choose among 1..6.
+that held-out score (3 shuffled folds, ``GridSearchCV``), ``bic`` and ``loo`` choose among 1..6.
 """
 
 import argparse
@@ -21,7 +21,7 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
 
 from bayes_gmm import BayesianMCMCMixture
@@ -45,7 +45,10 @@ def row(data, method, labels, y, seconds, r_hat=None, ess=None):
 def choose_k(X, k_values):
     """k chosen by held-out score, bic and loo, with covariance_type="full"."""
     base = BayesianMCMCMixture(covariance_type="full", random_state=0)
-    search = GridSearchCV(base, {"n_components": list(k_values)}, cv=3).fit(X)
+    # Shuffled folds: iris is sorted by species, and unshuffled folds would each hold out
+    # a species the training folds never saw.
+    folds = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(base, {"n_components": list(k_values)}, cv=folds).fit(X)
     bic, loo = {}, {}
     for k in k_values:
         est = BayesianMCMCMixture(k, covariance_type="full", random_state=0).fit(X)
@@ -88,7 +91,7 @@ def main():
             )
         for cls in (GaussianMixture, BayesianGaussianMixture):
             start = time.perf_counter()
-            labels = cls(3, covariance_type="full", random_state=0).fit(X).predict(X)
+            labels = cls(n_components=3, covariance_type="full", random_state=0).fit(X).predict(X)
             row(data, f"sklearn {cls.__name__} full", labels, y, time.perf_counter() - start)
     if args.choose_k:
         choose_k(load("iris")[0], range(1, 7))

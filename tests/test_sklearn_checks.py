@@ -14,17 +14,22 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayes_gmm import BayesianMCMCMixture
 
-CHEAP = BayesianMCMCMixture(draws=50, tune=50)
+# The default, and scikit-learn's default covariance type, whose fits run other code.
+CHEAP = [
+    BayesianMCMCMixture(draws=50, tune=50),
+    BayesianMCMCMixture(covariance_type="full", draws=50, tune=50),
+]
 
 
 # Such short chains warn that their ESS is low, which is beside the point here.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([CHEAP])
+@parametrize_with_checks(CHEAP)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-def test_array_api_check_in_a_process_with_scipy_array_api():
+@pytest.mark.parametrize("estimator", CHEAP, ids=repr)
+def test_array_api_check_in_a_process_with_scipy_array_api(estimator):
     """The one check above that scikit-learn skips here, run where it can run.
 
     ``check_array_api_input`` needs SCIPY_ARRAY_API=1 before scipy is first imported,
@@ -36,7 +41,7 @@ def test_array_api_check_in_a_process_with_scipy_array_api():
         from bayes_gmm import BayesianMCMCMixture
         check_array_api_input(
             "BayesianMCMCMixture",
-            {CHEAP!r},
+            {estimator!r},
             array_namespace="numpy",
             expect_only_array_outputs=False,
         )

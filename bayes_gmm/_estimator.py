@@ -17,7 +17,12 @@ from ._diagnostics import (
     warn_if_not_converged,
     warn_if_order_does_not_separate,
 )
-from ._initial_point import choose_order_feature, initial_point, kmeans_partition
+from ._initial_point import (
+    RUNS_PER_CHAIN,
+    choose_order_feature,
+    dispersed_partitions,
+    initial_point,
+)
 from ._model import OBSERVED, build_model, model_coords
 from ._persistence import load_fit, save_fit
 from ._posterior import (
@@ -297,11 +302,12 @@ covariance_prior_, degrees_of_freedom_prior_
                 "and one point per component."
             )
         rng = check_random_state(self.random_state)
-        kmeans_seed, sampler_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        sampler_seed = rng.randint(np.iinfo(np.int32).max)
+        kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
         scales = data_scales(X)
         Z = (X - scales.median) / scales.spread
-        labels, centers = kmeans_partition(Z, self.n_components, kmeans_seed)
-        order_feature = choose_order_feature(Z, labels, centers)
+        best, starts = dispersed_partitions(Z, self.n_components, kmeans_seeds, self.chains)
+        order_feature = choose_order_feature(Z, best.labels, best.centers)
         spec = resolve_spec(self.get_params(), scales, order_feature)
 
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
@@ -313,7 +319,10 @@ covariance_prior_, degrees_of_freedom_prior_
             model,
             X,
             spec,
-            initial_point(X, spec, labels, scales.median + scales.spread * centers),
+            [
+                initial_point(X, spec, start.labels, scales.median + scales.spread * start.centers)
+                for start in starts
+            ],
             scales,
             keep_categories=keep_pointwise,
             nuts_sampler=self.nuts_sampler,

@@ -27,7 +27,7 @@ def make_step(X, covariance_type):
     params = BayesianMCMCMixture(3, covariance_type=covariance_type).get_params()
     scales = data_scales(X)
     Z = (X - scales.median) / scales.spread
-    labels, centers = kmeans_partition(Z, 3, 0)
+    labels, centers, _ = kmeans_partition(Z, 3, 0)
     spec = resolve_spec(params, scales, 0)
     model = build_model("gibbs", X, spec, model_coords(3, range(X.shape[1]), X.shape[0]))
     with model:

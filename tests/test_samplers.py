@@ -160,7 +160,7 @@ def _prior_draws(sampler, spec, n_draws=2000):
         build_model(sampler, X, spec, coords),
         X,
         spec,
-        initvals,
+        [initvals, initvals],
         scales,
         keep_categories=False,
         nuts_sampler="pymc",

@@ -97,7 +97,8 @@ def sample_posterior(
 ):
     """Sample ``model`` (built for ``sampler`` by ``_model.build_model``) with ``pm.sample``.
 
-    ``settings`` are the sampler settings of :func:`pymc_sample_kwargs`. Raises
+    ``initvals`` holds one starting point of the latent model per chain. ``settings`` are
+    the sampler settings of :func:`pymc_sample_kwargs`. Raises
     ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a truncated trace then,
     and a fit must never be built from one.
     """
@@ -117,7 +118,11 @@ def sample_posterior(
             kwargs["nuts_sampler"] = nuts_sampler
             # nutpie takes no initvals (PyMC warns and drops them); it starts from the
             # model's own initial point instead.
-            initvals = None if nuts_sampler == "nutpie" else marginal_initvals(initvals, spec)
+            initvals = (
+                None
+                if nuts_sampler == "nutpie"
+                else [marginal_initvals(start, spec) for start in initvals]
+            )
         trace = pm.sample(initvals=initvals, **kwargs)
     _check_complete(trace, settings)
     if keep_categories and not latent:

@@ -41,23 +41,48 @@ def convergence_report(trace, parameter_names):
     for name in ("acceptance_rate", "accepted"):
         if stats is not None and name in stats:
             acceptance = float(stats[name].mean())
-    return {
+    report = {
         "max_r_hat": None if r_hat is None else _extreme(r_hat, np.nanmax),
         "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
         "min_ess_tail": _extreme(ess_tail, np.nanmin),
         "divergences": diverging,
         "acceptance_rate": acceptance,
+        # The parameter that mixes worst: largest R-hat, or smallest bulk ESS with one chain.
+        "worst_parameter": _worst(r_hat, np.nanargmax) if r_hat is not None else None,
     }
+    if report["worst_parameter"] is None:
+        report["worst_parameter"] = _worst(ess_bulk, np.nanargmin)
+    report["converged"] = not _problems(report)
+    return report
+
+
+def _flat(dataset):
+    return np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])
 
 
 def _extreme(dataset, reduce):
-    values = np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])
+    values = _flat(dataset)
     # NaN marks parameters that never move; None if nothing else is left.
     return float(reduce(values)) if np.isfinite(values).any() else None
 
 
-def warn_if_not_converged(report, n_chains, n_draws):
-    """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed."""
+def _worst(dataset, arg_reduce):
+    """Name of the entry at ``arg_reduce`` of a per-parameter dataset, as ``means[1, x0]``."""
+    if not np.isfinite(_flat(dataset)).any():
+        return None
+    position = int(arg_reduce(_flat(dataset)))
+    for name in dataset:
+        values = dataset[name]
+        if position < values.size:
+            index = np.unravel_index(position, values.shape)
+            labels = [str(values[dim].values[i]) for dim, i in zip(values.dims, index, strict=True)]
+            return f"{name}[{', '.join(labels)}]" if labels else name
+        position -= values.size
+    raise AssertionError("unreachable: the position lies inside the dataset")
+
+
+def _problems(report):
+    """The thresholds a report misses, in words."""
     problems = []
     r_hat = report["max_r_hat"]
     if r_hat is not None and r_hat > MAX_R_HAT:
@@ -68,13 +93,25 @@ def warn_if_not_converged(report, n_chains, n_draws):
             problems.append(f"min {kind} ESS {value:.0f} < {MIN_ESS}")
     if report["divergences"]:
         problems.append(f"{report['divergences']} divergent transitions")
+    return problems
+
+
+def warn_if_not_converged(report, n_chains, n_draws, fit):
+    """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed.
+
+    ``fit`` names the fit (its ``n_components`` and ``covariance_type``), so that the
+    warnings of a search over many fits say which one they concern.
+    """
+    problems = _problems(report)
     if not problems:
         return
+    worst = report.get("worst_parameter")
     warnings.warn(
-        f"The posterior sample may not be reliable: {'; '.join(problems)} "
-        f"({n_chains} chains x {n_draws} draws). Try more draws and tune (e.g. draws="
-        f"{2 * n_draws}, tune={2 * n_draws}), more chains, or fewer n_components; "
-        "see est.summary() for which parameters mix badly.",
+        f"{fit}: the posterior sample may not be reliable: {'; '.join(problems)} "
+        f"({n_chains} chains x {n_draws} draws"
+        f"{'' if worst is None else f', worst mixing: {worst}'}). Try more draws and tune "
+        f"(e.g. draws={2 * n_draws}, tune={2 * n_draws}), more chains, or fewer "
+        "n_components; see est.summary() for which parameters mix badly.",
         ConvergenceWarning,
         stacklevel=4,
     )
@@ -95,7 +132,7 @@ def overlapping_components(means_draws, order_feature, prob=INTERVAL_PROB):
     ]
 
 
-def warn_if_order_does_not_separate(means_draws, order_feature, feature_name):
+def warn_if_order_does_not_separate(means_draws, order_feature, feature_name, fit):
     """Warn when the ordering restriction binds: then it no longer stops label switching."""
     overlaps = overlapping_components(means_draws, order_feature)
     if not overlaps:
@@ -105,7 +142,7 @@ def warn_if_order_does_not_separate(means_draws, order_feature, feature_name):
         for c, lo, hi, lo_next, hi_next in overlaps
     )
     warnings.warn(
-        f"The {INTERVAL_PROB:.0%} posterior intervals of the means overlap on the ordering "
+        f"{fit}: the {INTERVAL_PROB:.0%} posterior intervals of the means overlap on the ordering "
         f"feature {feature_name!r} ({pairs}). The ordering then no longer prevents label "
         "switching, and per-component summaries mix components: fewer n_components may "
         "describe the data better.",

@@ -167,7 +167,8 @@ covariance_prior_, degrees_of_freedom_prior_
         ``sample_trace_.posterior.attrs``.
     convergence_ : dict
         ``max_r_hat``, ``min_ess_bulk``, ``min_ess_tail`` over the weights, means and
-        covariance parameters,
+        covariance parameters, ``worst_parameter`` (the entry with the largest R-hat, as
+        ``"means[1, x0]"``), ``converged`` (every threshold below met),
         ``divergences`` and ``acceptance_rate`` (None for samplers without them). A
         :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
         ESS < 400 or any divergence; another warns when the ordered means overlap.
@@ -339,11 +340,16 @@ covariance_prior_, degrees_of_freedom_prior_
         self._model = model
         self._fitted_params = self.get_params()
         self._set_posterior(trace, spec)
-        warn_if_not_converged(self.convergence_, self.chains, self.draws)
+        fit = (
+            f"BayesianMCMCMixture(n_components={spec.n_components}, "
+            f"covariance_type={spec.covariance_type!r})"
+        )
+        warn_if_not_converged(self.convergence_, self.chains, self.draws, fit)
         warn_if_order_does_not_separate(
             self._posterior_draws().means,
             spec.order_feature,
             np.asarray(feature_names).tolist()[spec.order_feature],
+            fit,
         )
 
     def _set_posterior(self, trace, spec):

@@ -35,22 +35,27 @@ def test_report_of_independent_draws_is_clean():
     assert report["max_r_hat"] < 1.01
     assert report["min_ess_bulk"] > 1000
     assert report["divergences"] == 0
+    assert report["converged"] is True
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        warn_if_not_converged(report, 2, 1000)
+        warn_if_not_converged(report, 2, 1000, "the fit")
 
 
 def test_chains_that_disagree_are_reported_with_numbers():
     report = convergence_report(_trace(np.random.default_rng(1), [0.0, 3.0]), PARAMETERS)
     assert report["max_r_hat"] > 1.5
-    with pytest.warns(ConvergenceWarning, match=r"max R-hat \d\.\d{3} > 1.01.*draws=2000"):
-        warn_if_not_converged(report, 2, 1000)
+    assert report["converged"] is False
+    # The chains differ by an offset of the weights only.
+    assert report["worst_parameter"].startswith("weights[")
+    message = r"^the fit: .*max R-hat \d\.\d{3} > 1.01.*worst mixing: weights\[\d\].*draws=2000"
+    with pytest.warns(ConvergenceWarning, match=message):
+        warn_if_not_converged(report, 2, 1000, "the fit")
 
 
 def test_divergences_and_low_ess_are_reported():
     report = {"max_r_hat": 1.0, "min_ess_bulk": 150.0, "min_ess_tail": 900.0, "divergences": 3}
     with pytest.warns(ConvergenceWarning, match="min bulk ESS 150 < 400; 3 divergent"):
-        warn_if_not_converged(report, 2, 100)
+        warn_if_not_converged(report, 2, 100, "the fit")
 
 
 def test_overlapping_components_on_the_ordering_feature():
@@ -67,20 +72,25 @@ def test_fitted_estimator_reports_convergence_and_summary(seed_fit):
     assert report["max_r_hat"] <= 1.01
     assert report["min_ess_bulk"] >= 1000 and report["min_ess_tail"] >= 400
     assert report["divergences"] is None and report["acceptance_rate"] is None
+    assert report["converged"] is True
     summary = seed_fit.summary(hdi_prob=0.9)
     assert len(summary) == 7
     assert "means[2, 0]" in summary.index and "hdi_5%" in summary.columns
 
 
-def test_short_chains_warn(seed_data):
+def test_short_chains_warn_naming_the_fit(seed_data):
     X, _ = seed_data
-    with pytest.warns(ConvergenceWarning, match="ESS"):
-        BayesianMCMCMixture(draws=30, tune=30, random_state=0).fit(X)
+    fit = r"BayesianMCMCMixture\(n_components=3, covariance_type='tied_diag'\): the posterior"
+    with pytest.warns(ConvergenceWarning, match=fit + ".*ESS"):
+        est = BayesianMCMCMixture(draws=30, tune=30, random_state=0).fit(X)
+    assert est.convergence_["converged"] is False
+    assert est.convergence_["worst_parameter"] in est.summary().index
 
 
 def test_one_cluster_fitted_with_two_components_warns_about_the_ordering():
     X = np.random.default_rng(3).normal(size=(200, 1))
-    with pytest.warns(ConvergenceWarning, match="overlap on the ordering feature 0"):
+    message = r"n_components=2, covariance_type='tied_diag'\): .*overlap on the ordering feature 0"
+    with pytest.warns(ConvergenceWarning, match=message):
         BayesianMCMCMixture(n_components=2, random_state=0).fit(X)
 
 
@@ -91,3 +101,6 @@ def test_one_chain_has_no_r_hat(seed_data):
         est = BayesianMCMCMixture(chains=1, draws=100, tune=100, random_state=0).fit(X)
     assert est.convergence_["max_r_hat"] is None
     assert est.convergence_["min_ess_bulk"] > 0
+    # Without R-hat, the worst mixing parameter is the one with the smallest bulk ESS.
+    summary = est.summary()
+    assert summary.loc[est.convergence_["worst_parameter"], "ess_bulk"] == summary["ess_bulk"].min()

@@ -44,6 +44,9 @@ SD_PRIORS = ("uniform", "halfnormal")
 # spread still fit). It keeps the posterior proper when a component holds only tied values,
 # where sd -> 0 would otherwise be an absorbing, improper mode.
 SD_LOWER_FACTOR = 1e-10
+# Values recorded on a grid of step h carry rounding noise of sd h / sqrt(12) (Sheppard):
+# no sd below it can be resolved, and a component on tied values would collapse onto them.
+_SHEPPARD = 1 / np.sqrt(12)
 # Inverse-Wishart degrees of freedom above n_features: the smallest whole number for which
 # E[Sigma] = Psi / (df - d - 1) exists.
 DEGREES_OF_FREEDOM_OFFSET = 2
@@ -350,8 +353,15 @@ class DiagonalCovariance:
                 f"sd_prior_scale={params['sd_prior_scale']!r} is the scale of the half-normal "
                 "sd prior; with sd_prior='uniform' leave it None and set sd_upper."
             )
-        unit = cls._unit(scales.spread, _DIAGONAL_TYPES[covariance_type][1])
-        sd_lower = _sd_bound(params["sd_lower"], SD_LOWER_FACTOR * unit)
+        per_feature = _DIAGONAL_TYPES[covariance_type][1]
+        unit = cls._unit(scales.spread, per_feature)
+        # One sd for every feature can only be floored by what every feature resolves.
+        quantisation = _SHEPPARD * np.broadcast_to(scales.resolution, scales.spread.shape)
+        quantisation = quantisation if per_feature else quantisation.min()
+        # Never above one robust spread, so that it stays well below the sd's upper bound on
+        # data that are nearly all one value.
+        floor = np.clip(quantisation, SD_LOWER_FACTOR * unit, unit)
+        sd_lower = _sd_bound(params["sd_lower"], floor)
         if sd_prior == "uniform":
             sd_upper = _sd_bound(params["sd_upper"], SD_UPPER_FACTOR * unit)
             sd_prior_scale = None

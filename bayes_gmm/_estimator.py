@@ -95,11 +95,14 @@ default="tied_diag"
         or the largest distance of a point from the median, whichever is larger.
     sd_lower, sd_upper : float or None, default=None
         Bounds of the Uniform prior on every standard deviation (``sd_lower`` is also the
-        floor of the half-normal prior; ``sd_upper`` must then stay None). None: 1e-10 and
-        10 robust spreads (per feature, or the largest spread for the spherical types). The
-        2015 PyMC notebook's prior is ``sd_lower=0, sd_upper=20``; the tiny default floor
-        only matters when a component holds tied values, where the posterior would
-        otherwise be improper.
+        floor of the half-normal prior; ``sd_upper`` must then stay None). None for
+        ``sd_upper``: 10 robust spreads (per feature, or the largest spread for the
+        spherical types). None for ``sd_lower``: the data's resolution, h / sqrt(12) for a
+        feature whose values lie on a grid of step h (rounded measurements, integers:
+        their rounding noise, which no sd below can resolve), else 1e-10 robust spreads, a
+        floor that only matters when a component holds tied values, where the posterior
+        would otherwise be improper. The 2015 PyMC notebook's prior is ``sd_lower=0,
+        sd_upper=20``.
     sd_prior : {"uniform", "halfnormal"}, default="uniform"
         Prior on every standard deviation: the 2015 PyMC notebook's Uniform(sd_lower,
         sd_upper), or a HalfNormal(sd_prior_scale) restricted to sigma >= sd_lower.

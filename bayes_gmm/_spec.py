@@ -20,6 +20,8 @@ MEAN_PRIOR_SCALE_FACTOR = 10.0
 # IQR / this is the standard deviation of Normal data.
 _IQR_TO_SD = 1.349
 _MIN_SPREAD_OF_REACH = 1e-12
+# The finest grid grid_step looks for, as a fraction of the smallest gap between values.
+_MAX_GRID_DIVISOR = 10
 _MEAN_PRIOR_ARRAYS = ("mean_prior_loc", "mean_prior_scale")
 
 
@@ -84,11 +86,16 @@ class MixtureSpec:
 
 
 class DataScales(NamedTuple):
-    """Per-feature summaries of the training data that the defaults are built from."""
+    """Per-feature summaries of the training data that the defaults are built from.
+
+    ``resolution`` is the step of the grid a feature's values are recorded on (0.1 for
+    measurements rounded to 0.1, 1 for integers), or 0 where they lie on none.
+    """
 
     median: np.ndarray
     spread: np.ndarray
     reach: np.ndarray
+    resolution: np.ndarray | float = 0.0
 
 
 def data_scales(X):
@@ -113,7 +120,30 @@ def data_scales(X):
             "Gaussian mixture's standard deviation is improper on a constant feature. "
             "Drop the feature before fitting."
         )
-    return DataScales(median, spread, reach)
+    resolution = np.array([grid_step(column) for column in X.T])
+    return DataScales(median, spread, reach, resolution)
+
+
+def grid_step(values):
+    """The step h of the grid that rounded values lie on, or 0 for values on none.
+
+    The values lie on a grid when some of them are tied (rounding makes ties; continuous
+    values almost never tie) and every gap between distinct values is a whole multiple of
+    h, to rounding error (1e-6 of a step). h is the largest such step that divides the
+    smallest gap into at most ``_MAX_GRID_DIVISOR`` parts: values rounded to 0.1 whose
+    smallest gap is 0.2 (0.2, 0.5, 0.7) have h = 0.1. Continuous values fail the test with
+    probability 1.
+    """
+    distinct = np.unique(values)
+    if distinct.size == values.size or distinct.size < 2:
+        return 0.0
+    gaps = np.diff(distinct)
+    for divisor in range(1, _MAX_GRID_DIVISOR + 1):
+        step = gaps.min() / divisor
+        multiples = gaps / step
+        if np.all(np.abs(multiples - np.round(multiples)) <= 1e-6 * multiples):
+            return float(step)
+    return 0.0
 
 
 def resolve_min_weight(min_weight, n_components):

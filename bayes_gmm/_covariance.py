@@ -244,15 +244,12 @@ class DiagonalCovariance:
         matrix, as scikit-learn's ``tied``.
         """
         variance = self._mean_variance(sigma_draws)
-        if not self._ties[0]:
-            variance = np.diag(np.broadcast_to(variance, (self.n_features,)))
-        diagonal = variance if self._ties[0] else np.diagonal(variance)
         # sd squared underflows to 0 on data of scale 1e-160 and below: inf is the answer.
         with np.errstate(divide="ignore"):
-            precision, factor = 1.0 / diagonal, 1.0 / np.sqrt(diagonal)
-        if self._ties[0]:
-            return variance.copy(), precision, factor
-        return variance, np.diag(precision), np.diag(factor)
+            layouts = variance, 1.0 / variance, 1.0 / np.sqrt(variance)
+        if self._ties[0]:  # one sd per component
+            return layouts
+        return tuple(np.diag(np.broadcast_to(v, (self.n_features,))) for v in layouts)
 
     # -- PyMC ----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ _KMEANS_MAX_POINTS = 10_000
 # k-means++ runs per chain, from which the plausible partitions are drawn.
 RUNS_PER_CHAIN = 4
 # Measured on iris, Old Faithful, the galaxies velocities and the 2015 notebook's data with
-# k = 2..4, over 16 seeds each: near-ties between different partitions were within 1.07 of
+# k = 2..4, over 16 seeds each: near-ties between different partitions were within 1.08 of
 # the best sum of squares, poor local optima (a cluster split, two merged) 1.13 and above.
 PLAUSIBLE_INERTIA_RATIO = 1.1
 

@@ -216,19 +216,20 @@ def test_full_initial_value_is_positive_definite_with_an_empty_component_and_tie
     assert np.all(np.linalg.eigvalsh(value) > 0)
 
 
-def _spec(covariance_type, X, **params):
-    values = BayesianMCMCMixture(K, covariance_type=covariance_type, **params).get_params()
-    return resolve_spec(values, data_scales(X), 0)
+def _model_case(build, covariance_type, seed, n_samples):
+    """Data, the resolved model and the PyMC model ``build`` makes, and a random matrix."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, D)) * [3.0, 1.0]
+    values = BayesianMCMCMixture(K, covariance_type=covariance_type).get_params()
+    spec = resolve_spec(values, data_scales(X), 0)
+    model = build(X, spec, model_coords(K, range(D), n_samples))
+    return rng, X, spec, model, _random_param(rng, spec.covariance, 1)[0]
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied"])
 def test_latent_model_densities_are_the_inverse_wishart_and_the_normal(covariance_type):
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(20, D)) * [3.0, 1.0]
-    spec = _spec(covariance_type, X)
+    rng, X, spec, model, param = _model_case(build_latent_model, covariance_type, 3, 20)
     covariance = spec.covariance
-    model = build_latent_model(X, spec, model_coords(K, range(D), 20))
-    param = _random_param(rng, covariance, 1)[0]
     category = rng.integers(0, K, 20)
     means = np.sort(rng.normal(size=(K, D)), axis=0)
     point = {
@@ -265,12 +266,8 @@ def _value_point(model, natural):
 def test_marginal_model_bartlett_variables_round_trip_and_give_the_mixture_density(
     covariance_type,
 ):
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(15, D)) * [3.0, 1.0]
-    spec = _spec(covariance_type, X)
+    rng, X, spec, model, param = _model_case(build_marginal_model, covariance_type, 4, 15)
     covariance = spec.covariance
-    model = build_marginal_model(X, spec, model_coords(K, range(D), 15))
-    param = _random_param(rng, covariance, 1)[0]
     weights = np.array([0.2, 0.3, 0.5])
     means = np.sort(rng.normal(size=(K, D)), axis=0)
     point = _value_point(

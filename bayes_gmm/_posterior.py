@@ -12,7 +12,6 @@ matrices as upper-triangular ``(S, k, d, d)`` factors, ``U = L^-T`` for the Chol
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in one block of (draws, components, points): about a megabyte, cache-sized.
@@ -87,15 +86,6 @@ def log_joint(X, weights, means, precision_cholesky):
     return out
 
 
-def responsibilities(log_joint_values):
-    """P(z = c | x, theta) from :func:`log_joint` output, along the component axis (-2)."""
-    # A max-shifted softmax: scipy's logsumexp costs several times more on large blocks.
-    shifted = log_joint_values - log_joint_values.max(axis=-2, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=-2, keepdims=True)
-    return shifted
-
-
 def draw_categorical(rng, weights):
     """One category per column of non-negative, unnormalised ``weights`` (k, n), by inverse CDF.
 
@@ -165,56 +155,6 @@ def sample_categories_given_draws(rng, X, draws):
         flat = sample_categories(rng, log_values.transpose(1, 0, 2).reshape(n_components, -1))
         category[draw_slice, point_slice] = flat.reshape(n_block, n_points)
     return category
-
-
-def category_probabilities(X, draws):
-    """Rao-Blackwellised posterior category frequencies, (n, k), rows summing to 1.
-
-    The mean over draws of P(z_i = c | x_i, theta_draw): the same expectation as the share
-    of sampled categories, with lower variance, and defined for new points too.
-    """
-    n_draws = draws.weights.shape[0]
-    total = np.zeros((draws.weights.shape[1], X.shape[0]))
-    for _, block, point_slice in _blocks(draws, X.shape[0]):
-        total[:, point_slice] += responsibilities(log_joint(X[point_slice], *block)).sum(axis=0)
-    return total.T / n_draws
-
-
-def _logsumexp_components(values):
-    """log-sum-exp over the component axis (-2) of :func:`log_joint` output."""
-    peak = values.max(axis=-2)
-    shifted = values - peak[..., None, :]
-    np.exp(shifted, out=shifted)
-    return peak + np.log(shifted.sum(axis=-2))
-
-
-def _mixture_log_density_blocks(X, draws):
-    """log sum_c w_c Normal(x | mu_c, Sigma_c) per draw and point, block by block.
-
-    Yields (draw slice, point slice, values of shape (draws, points)).
-    """
-    for draw_slice, block, point_slice in _blocks(draws, X.shape[0]):
-        yield draw_slice, point_slice, _logsumexp_components(log_joint(X[point_slice], *block))
-
-
-def pointwise_log_likelihood(X, draws):
-    """Log-likelihood of each point under each draw, categories summed out: (S, n)."""
-    out = np.empty((draws.weights.shape[0], X.shape[0]))
-    for draw_slice, point_slice, values in _mixture_log_density_blocks(X, draws):
-        out[draw_slice, point_slice] = values
-    return out
-
-
-def log_predictive_density(X, draws):
-    """log of the posterior mean of sum_c w_c Normal(x | mu_c, Sigma_c), per point, (n,).
-
-    Streams over blocks, so memory stays flat in the number of draws.
-    """
-    n_draws = draws.weights.shape[0]
-    result = np.full(X.shape[0], -np.inf)
-    for _, point_slice, values in _mixture_log_density_blocks(X, draws):
-        result[point_slice] = np.logaddexp(result[point_slice], logsumexp(values, axis=0))
-    return result - np.log(n_draws)
 
 
 def sample_predictive(rng, draws, n_samples):

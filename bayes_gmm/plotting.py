@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._estimator import MAX_POINTWISE_DRAWS
-from ._posterior import Draws, pointwise_log_likelihood
+from ._scoring import pointwise_log_likelihood, thin
 
 __all__ = [
     "plot_autocorr",
@@ -90,15 +90,6 @@ def _feature_label(est, j):
 def _uncertainty(est, X):
     """1 - the largest posterior component probability of each point."""
     return 1.0 - est.predict_proba(X).max(axis=1)
-
-
-def _draws_subset(est, max_draws):
-    """At most ``max_draws`` evenly spaced posterior draws, flattened over chains."""
-    draws = est._posterior_draws()
-    n_draws = draws.weights.shape[0]
-    # Evenly spaced rather than random: reproducible, and spread over every chain.
-    keep = np.unique(np.linspace(0, n_draws - 1, min(max_draws, n_draws)).astype(int))
-    return Draws(*(values[keep] for values in draws))
 
 
 def plot_trace(est, var_names=None, **kwargs):
@@ -348,7 +339,7 @@ def _plot_density(est, X, ax, bins):
     low, high = X.min(), X.max()
     pad = 0.1 * (high - low) or 1.0
     grid = np.linspace(low - pad, high + pad, GRID_POINTS)[:, None]
-    per_draw = np.exp(pointwise_log_likelihood(grid, _draws_subset(est, MAX_BAND_DRAWS)))
+    per_draw = np.exp(pointwise_log_likelihood(grid, thin(est._posterior_draws(), MAX_BAND_DRAWS)))
     tail = (1 - BAND_PROB) / 2
     lower, upper = np.quantile(per_draw, [tail, 1 - tail], axis=0)
     heights, _, _ = ax.hist(X[:, 0], bins=bins, density=True, color="0.8", label="data")

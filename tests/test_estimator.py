@@ -1,5 +1,6 @@
 """The estimator end to end: posterior, predictions, layout, errors, state."""
 
+import copy
 import hashlib
 import pickle
 import subprocess
@@ -11,13 +12,16 @@ import numpy as np
 import pymc as pm
 import pytest
 from scipy import stats
+from scipy.special import logsumexp, softmax
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._posterior import log_joint
 from bayes_gmm._sampling.gibbs import GibbsMixtureStep
+from bayes_gmm._scoring import thin
 from tests.conftest import (
     COVARIANCE_TYPES,
     FAST,
@@ -127,6 +131,39 @@ def test_score_is_mean_of_score_samples(seed_fit, seed_data):
     assert abs(seed_fit.score(X) - true_log_density) < bound
 
 
+def test_prediction_draws_agree_with_all_draws_within_monte_carlo_error(seed_fit):
+    """The default 200 draws against all 2000, on points across the cluster boundaries.
+
+    The 200 are every tenth draw, nearly independent here (the fit's ESS is close to its
+    2000 draws), so each point's answer is a mean of 200 independent values sampled
+    without replacement from the 2000: its standard error is their sd times
+    sqrt((1 - 200 / 2000) / 200); for the density, by the delta method on the log. Far in
+    the tails a component's probability is ~1e-20 with a heavy-tailed spread over draws,
+    where the normal approximation fails and no error matters: the z test covers the
+    probabilities with an sd over draws of 1e-3 or more (those at the boundaries), and
+    every probability stays within the bound of the worst case, an sd of 0.5.
+    """
+    grid = np.linspace(-9.0, 9.0, 61)[:, None]
+    est = copy.deepcopy(seed_fit)
+    subset = thin(est._posterior_draws(), est.prediction_draws)
+    assert subset.weights.shape[0] == est.prediction_draws == 200
+    per_draw = softmax(log_joint(grid, *subset), axis=1)  # (S, k, n)
+    density = np.exp(logsumexp(log_joint(grid, *subset), axis=1))  # (S, n)
+    correction = np.sqrt((1 - 200 / 2000) / 200)
+    proba, log_density = est.predict_proba(grid), est.score_samples(grid)
+    np.testing.assert_allclose(proba, per_draw.mean(axis=0).T, atol=1e-12)
+    est.prediction_draws = "all"
+    error = proba - est.predict_proba(grid)
+    sd = per_draw.std(axis=0, ddof=1).T
+    boundary = sd >= 1e-3
+    se_log = density.std(axis=0, ddof=1) / density.mean(axis=0) * correction
+    z_log = (log_density - est.score_samples(grid)) / se_log
+    z = np.concatenate([error[boundary] / (sd[boundary] * correction), z_log])
+    assert boundary.sum() >= 20
+    assert np.abs(z).max() < bonferroni_z(z.size)
+    assert np.abs(error).max() < bonferroni_z(error.size) * 0.5 * correction
+
+
 def test_seed_priors_are_used_as_given(seed_fit):
     np.testing.assert_array_equal(seed_fit.mean_prior_loc_, [0.0])
     np.testing.assert_array_equal(seed_fit.mean_prior_scale_, [15.0])
@@ -220,6 +257,8 @@ def test_data_in_any_units_is_fitted_alike(seed_data, scale):
         ({"draws": 0}, "'draws' parameter .* Got 0"),
         ({"tune": -1}, "'tune' parameter .* Got -1"),
         ({"chains": 0}, "'chains' parameter .* Got 0"),
+        ({"prediction_draws": 0}, "'prediction_draws' parameter .* Got 0"),
+        ({"prediction_draws": "some"}, "'prediction_draws' parameter .* Got 'some'"),
         ({"random_state": "zero"}, "'random_state' parameter .* Got 'zero'"),
         ({"min_weight": 0.4}, r"min_weight=0.4 must be smaller than 1 / n_components"),
         ({"mean_prior_loc": [0.0, 1.0]}, r"mean_prior_loc=\[0.0, 1.0\] must be a number or"),

@@ -3,16 +3,11 @@
 import numpy as np
 import pytest
 from scipy import stats
-from scipy.special import logsumexp
 
-from bayes_gmm import _posterior
 from bayes_gmm._posterior import (
     Draws,
-    category_probabilities,
     log_joint,
-    log_predictive_density,
     precision_cholesky_from_covariance,
-    responsibilities,
     sample_predictive,
 )
 
@@ -71,48 +66,6 @@ def test_log_joint_matches_scipy(full):
     np.testing.assert_allclose(log_joint(X, *draws), expected, rtol=1e-12)
     # A Fortran-ordered X, as the Gibbs sweep passes, gives the same.
     np.testing.assert_allclose(log_joint(np.asfortranarray(X), *draws), expected, rtol=1e-12)
-
-
-def test_responsibilities_survive_underflow():
-    # Points 1e4 sds from every component: exp(log joint) is 0 for all, the ratio is not.
-    log_values = np.array([[-1e8], [-1e8 - 1.0], [-1e8 - 2.0]])  # (k, n) = (3, 1)
-    result = responsibilities(log_values)[:, 0]
-    np.testing.assert_allclose(result, np.exp([0, -1, -2]) / np.exp([0, -1, -2]).sum())
-
-
-@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
-def test_category_probabilities_is_the_mean_of_responsibilities(monkeypatch, full):
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(13, D)) * 3
-    draws = _draws(rng, n_draws=9, full=full)
-    direct = responsibilities(log_joint(X, *draws)).mean(axis=0).T
-    np.testing.assert_allclose(category_probabilities(X, draws), direct, rtol=1e-12)
-    np.testing.assert_allclose(category_probabilities(X, draws).sum(axis=1), 1.0)
-    # Blocks of draws (as for large n) give the same answer.
-    monkeypatch.setattr(_posterior, "_BLOCK_ELEMENTS", 2 * X.size)
-    np.testing.assert_allclose(category_probabilities(X, draws), direct, rtol=1e-12)
-
-
-@pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])
-def test_log_predictive_density_is_log_mean_of_mixture_density(monkeypatch, full):
-    rng = np.random.default_rng(2)
-    X = rng.normal(size=(13, D)) * 3
-    draws = _draws(rng, n_draws=9, full=full)
-    mixture_density = np.exp(log_joint(X, *draws)).sum(axis=1)  # (S, n)
-    direct = np.log(mixture_density.mean(axis=0))
-    np.testing.assert_allclose(log_predictive_density(X, draws), direct, rtol=1e-12)
-    monkeypatch.setattr(_posterior, "_BLOCK_ELEMENTS", 2 * X.size)
-    np.testing.assert_allclose(log_predictive_density(X, draws), direct, rtol=1e-12)
-
-
-def test_log_predictive_density_is_finite_far_from_every_component():
-    rng = np.random.default_rng(3)
-    draws = _draws(rng)
-    far = np.full((2, D), 1e5)
-    result = log_predictive_density(far, draws)
-    assert np.all(np.isfinite(result))
-    per_draw = logsumexp(log_joint(far, *draws), axis=1)
-    np.testing.assert_allclose(result, logsumexp(per_draw, axis=0) - np.log(7))
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["diagonal", "full"])

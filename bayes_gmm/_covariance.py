@@ -19,15 +19,13 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
-from pytensor.tensor.slinalg import solve_triangular as pt_solve_triangular
 from scipy.linalg import solve_triangular
 from scipy.special import multigammaln
 
+from ._lazy import pm, pt
 from ._posterior import pool, precision_cholesky_from_covariance
 from ._sampling._wishart import sample_inverse_wishart
-from ._sampling.gibbs import (
+from ._sampling.conditionals import (
     sample_means,
     sample_means_correlated,
     sample_sigma,
@@ -521,7 +519,7 @@ class FullCovariance:
         )
         lower = pt.linalg.cholesky(value)
         log_det = 2 * pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
-        whitened = pt_solve_triangular(lower, chol_psi, lower=True)
+        whitened = pt.linalg.solve_triangular(lower, chol_psi, lower=True)
         return constant - 0.5 * (df + d + 1) * log_det - 0.5 * pt.sum(whitened**2, axis=(-2, -1))
 
     def pymc_prior(self, transformed):
@@ -554,7 +552,7 @@ class FullCovariance:
         def logp(value, category, means, covariance):
             lower = pt.linalg.cholesky(covariance)
             resid = (value[None] - means[:, None, :]).transpose(0, 2, 1)
-            whitened = pt_solve_triangular(lower, resid, lower=True)
+            whitened = pt.linalg.solve_triangular(lower, resid, lower=True)
             log_det = pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
             per_component = -0.5 * pt.sum(whitened**2, axis=1) - log_det[:, None]
             chosen = per_component[category, pt.arange(value.shape[0])]
@@ -596,7 +594,7 @@ class FullCovariance:
             below = pm.Normal("covariance_bartlett_lower", 0.0, 1.0, shape=(*lead, rows.size))
             factor = pt.set_subtensor(factor[..., rows, cols], below)
         # Sigma = M^T M with M = A^-1 C^T.
-        m = pt_solve_triangular(factor, pt.as_tensor(chol_psi.T), lower=True)
+        m = pt.linalg.solve_triangular(factor, pt.as_tensor(chol_psi.T), lower=True)
         pm.Deterministic("covariance", pt.swapaxes(m, -1, -2) @ m, dims=self.dims)
         whitening = pt.swapaxes(factor, -1, -2) @ inverse_chol_psi
         log_det = (

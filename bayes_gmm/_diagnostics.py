@@ -7,9 +7,10 @@ trusted.
 
 import warnings
 
-import arviz as az
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+from ._lazy import az
 
 MAX_R_HAT = 1.01
 MIN_ESS = 400

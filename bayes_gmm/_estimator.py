@@ -3,9 +3,7 @@
 import copy
 from numbers import Integral, Real
 
-import arviz as az
 import numpy as np
-import xarray as xr
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -23,13 +21,13 @@ from ._initial_point import (
     dispersed_partitions,
     initial_point,
 )
-from ._model import OBSERVED, build_model, model_coords
+from ._lazy import az
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
 from ._sampling import SAMPLERS, sample_posterior
 from ._sampling.nuts import BACKENDS
 from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood, thin
-from ._spec import MixtureSpec, data_scales, resolve_spec
+from ._spec import OBSERVED, MixtureSpec, data_scales, resolve_spec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
 # n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
@@ -125,8 +123,12 @@ n_features), or None, default=None
         "bayes_gmm[nutpie]"`` or ``"bayes_gmm[jax]"``.
     draws : int, default=1000
         Draws kept per chain.
-    tune : int, default=1000
-        Warm-up iterations per chain, discarded.
+    tune : "auto" or int, default="auto"
+        Warm-up iterations per chain, discarded. ``"auto"``: a fifth of ``draws`` (200 at
+        the default) for ``"gibbs"``, whose sweeps adapt nothing, so that warm-up only
+        has to forget a start that is already a plausible partition; 1000 for ``"nuts"``
+        and ``"metropolis"``, which tune their step sizes during it. The value used is
+        ``tune_``.
     chains : int, default=2
         Independent chains.
     prediction_draws : int or "all", default=200
@@ -163,6 +165,8 @@ n_features), or None, default=None
         spherical and diag layouts).
     labels_ : ndarray of shape (n_samples,)
         Modal posterior component of each training point, equal to ``predict(X)``.
+    tune_ : int
+        Warm-up iterations per chain that the fit ran.
     order_feature_ : int
         Feature on which the component means are ordered: the best separated one.
     min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_, \
@@ -228,7 +232,7 @@ covariance_prior_, degrees_of_freedom_prior_
         "sampler": [StrOptions(set(SAMPLERS))],
         "nuts_sampler": [StrOptions(set(BACKENDS))],
         "draws": [Interval(Integral, 1, None, closed="left")],
-        "tune": [Interval(Integral, 0, None, closed="left")],
+        "tune": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "chains": [Interval(Integral, 1, None, closed="left")],
         "prediction_draws": [StrOptions({"all"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -253,7 +257,7 @@ covariance_prior_, degrees_of_freedom_prior_
         sampler="gibbs",
         nuts_sampler="pymc",
         draws=1000,
-        tune=1000,
+        tune="auto",
         chains=2,
         prediction_draws=200,
         random_state=None,
@@ -304,6 +308,9 @@ covariance_prior_, degrees_of_freedom_prior_
         return self
 
     def _fit(self, X):
+        # PyMC is imported by the first fit, not by `import bayes_gmm` (see _lazy).
+        from ._model import build_model, model_coords
+
         X = validate_data(self, X, dtype=np.float64)
         n_samples, n_features = X.shape
         if n_samples < max(2, self.n_components):
@@ -338,7 +345,7 @@ covariance_prior_, degrees_of_freedom_prior_
             keep_categories=keep_pointwise,
             nuts_sampler=self.nuts_sampler,
             draws=self.draws,
-            tune=self.tune,
+            tune=self._resolved_tune(),
             chains=self.chains,
             random_seed=int(sampler_seed),
             verbose=self.verbose,
@@ -362,8 +369,14 @@ covariance_prior_, degrees_of_freedom_prior_
             fit,
         )
 
+    def _resolved_tune(self):
+        if self.tune != "auto":
+            return self.tune
+        return self.draws // 5 if self.sampler == "gibbs" else 1000
+
     def _set_posterior(self, trace, spec):
         """Every attribute derived from the trace: shared by fit and load."""
+        self.tune_ = self._resolved_tune()
         posterior = trace.posterior
         covariance = spec.covariance
         self._spec = spec
@@ -388,6 +401,8 @@ covariance_prior_, degrees_of_freedom_prior_
 
     def _log_likelihood_dataset(self, X, trace, spec):
         """Pointwise log-likelihood, categories summed out, in ArviZ's layout."""
+        import xarray as xr
+
         posterior = trace.posterior
         n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
         values = pointwise_log_likelihood(X, draws_of(posterior, spec))
@@ -592,6 +607,8 @@ covariance_prior_, degrees_of_freedom_prior_
         """
         check_is_fitted(self)
         if getattr(self, "_model", None) is None:
+            from ._model import build_model, model_coords
+
             observed = self.sample_trace_.observed_data[OBSERVED]
             coords = model_coords(
                 self._spec.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]

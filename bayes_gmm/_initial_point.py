@@ -17,7 +17,6 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 # k-means on more points than this only refines what a subsample already finds.
@@ -41,6 +40,9 @@ class Partition(NamedTuple):
 
 def kmeans_partition(Z, n_components, seed):
     """One k-means++ run on standardised data ``Z`` (a subsample when it is large)."""
+    # Imported by the first fit: sklearn.cluster adds a sixth to `import bayes_gmm`.
+    from sklearn.cluster import KMeans
+
     rng = np.random.default_rng(seed)
     fit_on = Z
     if Z.shape[0] > _KMEANS_MAX_POINTS:

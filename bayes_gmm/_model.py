@@ -22,7 +22,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import ordered
 
-OBSERVED = "obs"
+from ._spec import OBSERVED
 
 
 def model_coords(n_components, feature_names, n_samples):

@@ -7,11 +7,11 @@ attributes. Reading parses JSON and arrays only, so a file from a stranger canno
 
 import json
 import warnings
+from importlib.metadata import version
 
-import arviz as az
 import numpy as np
-import pymc
-import sklearn
+
+from ._lazy import az
 
 FORMAT = "bayes_gmm.BayesianMCMCMixture"
 # Version 2 added the full covariance types; a version-1 file (diagonal types only) has the
@@ -21,14 +21,15 @@ READABLE_VERSIONS = (1, 2)
 
 
 def library_versions():
-    """Versions of the libraries a saved fit depends on."""
+    """Versions of the libraries a saved fit depends on.
+
+    From the installed distributions' metadata: reading a file must not import PyMC.
+    """
     from . import __version__
 
     return {
         "bayes_gmm": __version__,
-        "pymc": pymc.__version__,
-        "arviz": az.__version__,
-        "scikit-learn": sklearn.__version__,
+        **{name: version(name) for name in ("pymc", "arviz", "scikit-learn")},
     }
 
 

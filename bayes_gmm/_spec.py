@@ -11,6 +11,9 @@ import numpy as np
 
 from ._covariance import covariance_from_dict, resolve_covariance
 
+# The observed variable of the PyMC models, and its name in the trace's observed_data.
+OBSERVED = "obs"
+
 # The 2015 PyMC notebook's floor on every weight.
 NOTEBOOK_MIN_WEIGHT = 0.1
 # The prior sd of the means, as a multiple of a feature's robust spread: loose enough never

@@ -164,6 +164,18 @@ def test_prediction_draws_agree_with_all_draws_within_monte_carlo_error(seed_fit
     assert np.abs(error).max() < bonferroni_z(error.size) * 0.5 * correction
 
 
+def test_tune_auto_is_a_fifth_of_the_draws_for_gibbs_and_1000_for_the_others(seed_fit):
+    assert seed_fit.tune_ == 200
+    assert seed_fit.sample_trace_.sample_stats.attrs["tuning_steps"] == 200
+    for params, expected in [
+        ({"draws": 500}, 100),
+        ({"tune": 7}, 7),
+        ({"sampler": "nuts"}, 1000),
+        ({"sampler": "metropolis"}, 1000),
+    ]:
+        assert BayesianMCMCMixture(**params)._resolved_tune() == expected
+
+
 def test_seed_priors_are_used_as_given(seed_fit):
     np.testing.assert_array_equal(seed_fit.mean_prior_loc_, [0.0])
     np.testing.assert_array_equal(seed_fit.mean_prior_scale_, [15.0])
@@ -256,6 +268,7 @@ def test_data_in_any_units_is_fitted_alike(seed_data, scale):
         ({"sd_lower": -1.0}, "'sd_lower' parameter .* Got -1.0"),
         ({"draws": 0}, "'draws' parameter .* Got 0"),
         ({"tune": -1}, "'tune' parameter .* Got -1"),
+        ({"tune": "long"}, "'tune' parameter .* Got 'long'"),
         ({"chains": 0}, "'chains' parameter .* Got 0"),
         ({"prediction_draws": 0}, "'prediction_draws' parameter .* Got 0"),
         ({"prediction_draws": "some"}, "'prediction_draws' parameter .* Got 'some'"),

@@ -6,7 +6,7 @@ from scipy import integrate, stats
 
 from bayes_gmm._posterior import sample_categories
 from bayes_gmm._sampling._wishart import sample_inverse_wishart
-from bayes_gmm._sampling.gibbs import (
+from bayes_gmm._sampling.conditionals import (
     pairwise_weights,
     sample_means,
     sample_means_correlated,

@@ -1,6 +1,7 @@
 """Numerical robustness: underflow, empty components, outliers, scales, parallel chains."""
 
 import multiprocessing
+import os
 
 import arviz as az
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from bayes_gmm import BayesianMCMCMixture, _sampling
+from bayes_gmm._sampling._forked import run_forked
 from bayes_gmm.datasets import make_notebook_data
 from tests.conftest import assert_fitted_sanely, bonferroni_z
 
@@ -95,20 +97,35 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
     monkeypatch.setattr(
         _sampling, "PARALLEL_MIN_WORK", dict.fromkeys(_sampling.PARALLEL_MIN_WORK, 0)
     )
-    cores = []
-    real_sample = _sampling.pm.sample
+    forked = []
+    real_run_forked = _sampling.run_forked
 
-    def spy(*args, **kwargs):
-        cores.append(kwargs["cores"])
-        return real_sample(*args, **kwargs)
+    def spy(context, function, n):
+        forked.append(n)
+        return real_run_forked(context, function, n)
 
-    monkeypatch.setattr(_sampling.pm, "sample", spy)
+    monkeypatch.setattr(_sampling, "run_forked", spy)
     parallel = BayesianMCMCMixture(**settings).fit(X)
-    assert cores == [2]
+    assert forked == [2]
     for name in ("weights", "means", "sigma", "category"):
         np.testing.assert_array_equal(
             parallel.sample_trace_.posterior[name], sequential.sample_trace_.posterior[name]
         )
+
+
+def _square_or_fail(index):
+    if index == 2:
+        raise ValueError("chain 2 failed")
+    return index**2
+
+
+def test_forked_chains_return_in_order_and_raise_what_a_chain_raised():
+    context = multiprocessing.get_context("fork")
+    assert run_forked(context, lambda index: index**2, 3) == [0, 1, 4]
+    with pytest.raises(ValueError, match="chain 2 failed"):
+        run_forked(context, _square_or_fail, 3)
+    with pytest.raises(RuntimeError, match="chain 0's process exited with code 3"):
+        run_forked(context, lambda index: os._exit(3), 1)
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,14 @@ import multiprocessing
 import os
 
 import numpy as np
-import pymc as pm
 
+from .._lazy import az, pm
 from .._posterior import draws_of, sample_categories_given_draws
-from .gibbs import GibbsMixtureStep
-from .metropolis import metropolis_steps
+from ._forked import run_forked
 from .nuts import check_nuts_backend, marginal_initvals
 
 __all__ = [
     "SAMPLERS",
-    "GibbsMixtureStep",
     "parallel_context",
     "pymc_sample_kwargs",
     "sample_posterior",
@@ -61,8 +59,9 @@ def pymc_sample_kwargs(*, n_samples, draws, tune, chains, random_seed, verbose, 
     """The keyword arguments of ``pm.sample`` for the sampler settings of the estimator.
 
     Chains run in parallel processes when :func:`parallel_context` says it pays; the draws
-    are the same either way, since each chain's generator comes from ``random_seed``.
-    Convergence checks are left to the estimator, which reports them in its own terms.
+    are the same either way, since PyMC draws each chain's generator from ``random_seed``
+    (see :func:`_chain_generator` for chains run one by one). Convergence checks are left
+    to the estimator, which reports them in its own terms.
     """
     context = parallel_context(n_samples=n_samples, draws=draws, tune=tune, chains=chains)
     return {
@@ -107,11 +106,17 @@ def sample_posterior(
     var_names = [*names, "category"] if keep_categories and latent else names
     kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
     with model, _quiet_pymc(settings["verbose"]):
+        # The step methods subclass PyMC's, so their modules import it: here, not when
+        # bayes_gmm is imported (see .._lazy).
         if sampler == "gibbs":
+            from .gibbs import GibbsMixtureStep
+
             kwargs["step"] = GibbsMixtureStep(
                 X=X, spec=spec, center=scales.median, spread=scales.spread
             )
         elif sampler == "metropolis":
+            from .metropolis import metropolis_steps
+
             kwargs["step"] = metropolis_steps(model, spec.parameter_names)
         else:
             check_nuts_backend(nuts_sampler)
@@ -123,7 +128,7 @@ def sample_posterior(
                 if nuts_sampler == "nutpie"
                 else [marginal_initvals(start, spec) for start in initvals]
             )
-        trace = pm.sample(initvals=initvals, **kwargs)
+        trace = _sample_chains(initvals, kwargs)
     _check_complete(trace, settings)
     if keep_categories and not latent:
         rng = np.random.default_rng([settings["random_seed"], 1])
@@ -134,6 +139,48 @@ def sample_posterior(
         )
     trace.posterior.attrs["sampler"] = sampler if latent else f"nuts ({nuts_sampler})"
     return trace
+
+
+def _sample_chains(initvals, kwargs):
+    """``pm.sample`` of every chain: forked chains each run their own (see ._forked).
+
+    The backends other than PyMC's NUTS run their chains themselves, and chains that
+    start another way than fork go through PyMC's parallel sampler, which pickles the
+    model for them.
+    """
+    context = kwargs["mp_ctx"]
+    if (
+        context is None
+        or context.get_start_method() != "fork"
+        or kwargs.get("nuts_sampler", "pymc") != "pymc"
+    ):
+        return pm.sample(initvals=initvals, **kwargs)
+
+    def one_chain(chain):
+        alone = {
+            "chains": 1,
+            "cores": 1,
+            "mp_ctx": None,
+            "random_seed": _chain_generator(kwargs["random_seed"], chain),
+        }
+        return pm.sample(
+            initvals=None if initvals is None else [initvals[chain]], **{**kwargs, **alone}
+        )
+
+    return az.concat(*run_forked(context, one_chain, kwargs["chains"]), dim="chain")
+
+
+def _chain_generator(random_seed, chain):
+    """What makes ``pm.sample(chains=1)`` run chain ``chain`` of ``pm.sample(random_seed)``.
+
+    PyMC spawns one child generator per chain from the seed's generator, and a generator
+    spawns its children in order: after ``chain`` of them are spawned and dropped, the
+    next child, the one a one-chain run takes, is that chain's. A test checks that the
+    draws are the same as one run of every chain.
+    """
+    generator = np.random.default_rng(random_seed)
+    generator.spawn(chain)
+    return generator
 
 
 def _check_complete(trace, settings):

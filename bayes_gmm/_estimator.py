@@ -159,6 +159,10 @@ n_features), or None, default=None
         spherical and diag layouts).
     labels_ : ndarray of shape (n_samples,)
         Modal posterior component of each training point, equal to ``predict(X)``.
+    classes_ : ndarray of shape (n_components,)
+        The labels ``predict`` returns, ``0, ..., n_components - 1``, in the order of the
+        columns of ``predict_proba``, as a classifier lists its classes (dask-ml's
+        ``ParallelPostFit`` reads it).
     order_feature_ : int
         Feature on which the component means are ordered: the best separated one.
     min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_, \
@@ -373,6 +377,9 @@ covariance_prior_, degrees_of_freedom_prior_
         self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
             self._covariance_draws()
         )
+        # The labels predict returns, as classifiers list theirs: wrappers that build the
+        # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
+        self.classes_ = np.arange(spec.n_components)
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
         self.convergence_ = convergence_report(trace, spec.parameter_names)
 

@@ -138,3 +138,25 @@ def test_grid_search_on_a_dask_cluster(seed_data):
     ):
         search = _grid_search(X, [1, 2, 3, 4], **FAST)
     assert search.best_params_ == {"n_components": 3}
+
+
+@pytest.mark.slow
+def test_grid_search_on_ray_matches_the_local_search(seed_data):
+    ray = pytest.importorskip("ray")
+    from joblib import parallel_config
+    from ray.util.joblib import register_ray
+
+    X, _ = seed_data
+    local = _grid_search(X, [1, 2, 3], **FAST)
+    register_ray()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with parallel_config(backend="ray"):
+            remote = _grid_search(X, [1, 2, 3], **FAST)
+    finally:
+        ray.shutdown()
+    # The same seeds give the same fits wherever they run.
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    assert remote.best_params_ == {"n_components": 3}

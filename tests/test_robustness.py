@@ -1,6 +1,7 @@
 """Numerical robustness: underflow, empty components, outliers, scales, parallel chains."""
 
 import multiprocessing
+import sys
 
 import arviz as az
 import numpy as np
@@ -122,6 +123,8 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
     ],
 )
 def test_parallel_chains_by_size_and_start_method(monkeypatch, start_method, n_samples, parallel):
+    # An earlier numpyro or blackjax fit would rule out fork (tests/test_backends.py).
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
     context = multiprocessing.get_context(start_method)
     monkeypatch.setattr(multiprocessing, "get_context", lambda: context)
     settings = {"n_samples": n_samples, "draws": 1000, "tune": 1000, "chains": 2}

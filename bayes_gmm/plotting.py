@@ -87,9 +87,23 @@ def _feature_label(est, j):
     return str(names[j]) if names is not None else f"feature {j}"
 
 
+def _named(est, X):
+    """``X`` (a checked array) under the names of the columns the fit saw, if it saw any.
+
+    A fit made on a DataFrame warns when it is handed a bare array; the plots work on
+    arrays, and hand them back named. pandas comes with arviz.
+    """
+    names = getattr(est, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names)
+
+
 def _uncertainty(est, X):
     """1 - the largest posterior component probability of each point."""
-    return 1.0 - est.predict_proba(X).max(axis=1)
+    return 1.0 - est.predict_proba(_named(est, X)).max(axis=1)
 
 
 def _draws_subset(est, max_draws):
@@ -271,7 +285,7 @@ def plot_cluster_posterior(est, i, ax=None):
     i = _point_index(est, i)
     k = est._spec.n_components
     components = np.arange(k)
-    proba = est.predict_proba(_training_data(est)[i : i + 1])[0]
+    proba = est.predict_proba(_named(est, _training_data(est)[i : i + 1]))[0]
     posterior = est.sample_trace_.posterior
     ax = _new_axes(ax)
     if "category" not in posterior:
@@ -354,7 +368,7 @@ def _plot_density(est, X, ax, bins):
     heights, _, _ = ax.hist(X[:, 0], bins=bins, density=True, color="0.8", label="data")
     ax.plot(
         grid[:, 0],
-        np.exp(est.score_samples(grid)),
+        np.exp(est.score_samples(_named(est, grid))),
         color="C0",
         label="posterior predictive density",
     )
@@ -390,7 +404,7 @@ def _plot_clusters(est, X, ax, features):
     from matplotlib.patches import Ellipse
 
     i, j = features
-    labels = est.predict(X)
+    labels = est.predict(_named(est, X))
     ax.scatter(
         X[:, i], X[:, j], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
     )

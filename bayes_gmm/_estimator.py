@@ -430,6 +430,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         elpd : arviz.ELPDData
+            ArviZ's result: ``elpd_waic``, its standard error ``se``, ``p_waic`` ...
         """
         check_is_fitted(self)
         return az.waic(self._trace_with_log_likelihood(), **kwargs)
@@ -445,6 +446,8 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         elpd : arviz.ELPDData
+            ArviZ's result: ``elpd_loo``, its standard error ``se``, ``p_loo``, the
+            Pareto k diagnostics ...
         """
         check_is_fitted(self)
         return az.loo(self._trace_with_log_likelihood(), **kwargs)
@@ -473,10 +476,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data whose likelihood is evaluated, usually the training data.
 
         Returns
         -------
         bic : float
+            The criterion; lower is better.
         """
         log_likelihood, n_samples = self._plug_in_log_likelihood(X)
         return -2 * log_likelihood + self._spec.n_free_parameters * np.log(n_samples)
@@ -490,10 +495,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data whose likelihood is evaluated, usually the training data.
 
         Returns
         -------
         aic : float
+            The criterion; lower is better.
         """
         log_likelihood, _ = self._plug_in_log_likelihood(X)
         return -2 * log_likelihood + 2 * self._spec.n_free_parameters
@@ -509,10 +516,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples to draw.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples.
         y : ndarray of shape (n_samples,)
             The component of each sample.
         """
@@ -531,6 +540,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         path : str or path-like
+            File to write, conventionally ending in ``.nc``; an existing one is replaced.
         """
         check_is_fitted(self)
         save_fit(
@@ -551,10 +561,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         path : str or path-like
+            A file written by :meth:`save`.
 
         Returns
         -------
         estimator : BayesianMCMCMixture
+            The fitted estimator, with the parameters it was fitted with.
         """
         trace, params, spec, feature_names = load_fit(path)
         estimator = cls(**params)
@@ -579,6 +591,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         summary : pandas.DataFrame
+            One row per parameter entry; by default mean, sd, HDI, MCSE, ESS and R-hat.
         """
         check_is_fitted(self)
         return az.summary(self.sample_trace_, var_names=list(self._spec.parameter_names), **kwargs)
@@ -636,6 +649,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to assign.
 
         Returns
         -------
@@ -650,10 +664,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to assign.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            Component index of each point, in ``classes_``.
         """
         return self.predict_proba(X).argmax(axis=1)
 
@@ -666,10 +682,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to score.
 
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
+            Natural log of the density at each point.
         """
         return log_predictive_density(self._check_fitted_data(X), self._posterior_draws())
 
@@ -679,11 +697,13 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to score.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            Mean of :meth:`score_samples` over the points.
         """
         return float(self.score_samples(X).mean())

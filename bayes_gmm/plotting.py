@@ -206,6 +206,7 @@ def plot_category_trace(est, i, ax=None, chain=0):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Raises
     ------
@@ -269,6 +270,7 @@ def plot_cluster_posterior(est, i, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------
@@ -334,6 +336,7 @@ def plot_mixture(est, X=None, ax=None, bins=40, features=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------
@@ -453,6 +456,7 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------

@@ -29,7 +29,9 @@ def test_map_blocks_scores_a_dask_array_block_by_block(seed_fit, seed_data):
     proba = lazy.map_blocks(
         seed_fit.predict_proba, chunks=(lazy.chunks[0], seed_fit.n_components), dtype=np.float64
     )
-    assert log_density.numblocks == (lazy.numblocks[0],)
+    labels = lazy.map_blocks(seed_fit.predict, drop_axis=1, dtype=np.int64)
+    assert log_density.numblocks == labels.numblocks == (lazy.numblocks[0],)
+    np.testing.assert_array_equal(labels.compute(), seed_fit.predict(big))
     np.testing.assert_allclose(log_density.compute(), seed_fit.score_samples(big), rtol=1e-12)
     np.testing.assert_allclose(log_density.mean().compute(), seed_fit.score(big), rtol=1e-12)
     np.testing.assert_allclose(proba.compute(), seed_fit.predict_proba(big), rtol=1e-12)

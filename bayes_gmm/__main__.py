@@ -11,7 +11,12 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="fit the 2015 PyMC notebook's data and print the posterior"
     )
-    demo.add_argument("--out", metavar="DIR", help="also write the table (CSV) and trace (netCDF)")
+    demo.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write the table (posterior_summary.csv) and the fit (fit.nc, which "
+        "BayesianMCMCMixture.load reads)",
+    )
     demo.add_argument("--random-state", type=int, default=0, help="seed of the sampler")
     args = parser.parse_args(argv)
 

@@ -165,6 +165,10 @@ n_features), or None, default=None
         spherical and diag layouts).
     labels_ : ndarray of shape (n_samples,)
         Modal posterior component of each training point, equal to ``predict(X)``.
+    classes_ : ndarray of shape (n_components,)
+        The labels ``predict`` returns, ``0, ..., n_components - 1``, in the order of the
+        columns of ``predict_proba``, as a classifier lists its classes (dask-ml's
+        ``ParallelPostFit`` reads it).
     tune_ : int
         Warm-up iterations per chain that the fit ran.
     order_feature_ : int
@@ -393,6 +397,9 @@ covariance_prior_, degrees_of_freedom_prior_
         self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
             self._covariance_draws()
         )
+        # The labels predict returns, as classifiers list theirs: wrappers that build the
+        # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
+        self.classes_ = np.arange(spec.n_components)
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
         self.convergence_ = convergence_report(trace, spec.parameter_names)
 
@@ -445,6 +452,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         elpd : arviz.ELPDData
+            ArviZ's result: ``elpd_waic``, its standard error ``se``, ``p_waic`` ...
         """
         check_is_fitted(self)
         return az.waic(self._trace_with_log_likelihood(), **kwargs)
@@ -460,6 +468,8 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         elpd : arviz.ELPDData
+            ArviZ's result: ``elpd_loo``, its standard error ``se``, ``p_loo``, the
+            Pareto k diagnostics ...
         """
         check_is_fitted(self)
         return az.loo(self._trace_with_log_likelihood(), **kwargs)
@@ -488,10 +498,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data whose likelihood is evaluated, usually the training data.
 
         Returns
         -------
         bic : float
+            The criterion; lower is better.
         """
         log_likelihood, n_samples = self._plug_in_log_likelihood(X)
         return -2 * log_likelihood + self._spec.n_free_parameters * np.log(n_samples)
@@ -505,10 +517,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data whose likelihood is evaluated, usually the training data.
 
         Returns
         -------
         aic : float
+            The criterion; lower is better.
         """
         log_likelihood, _ = self._plug_in_log_likelihood(X)
         return -2 * log_likelihood + 2 * self._spec.n_free_parameters
@@ -524,10 +538,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         n_samples : int, default=1
+            Number of samples to draw.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples.
         y : ndarray of shape (n_samples,)
             The component of each sample.
         """
@@ -546,6 +562,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         path : str or path-like
+            File to write, conventionally ending in ``.nc``; an existing one is replaced.
         """
         check_is_fitted(self)
         save_fit(
@@ -566,10 +583,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         path : str or path-like
+            A file written by :meth:`save`.
 
         Returns
         -------
         estimator : BayesianMCMCMixture
+            The fitted estimator, with the parameters it was fitted with.
         """
         trace, params, spec, feature_names = load_fit(path)
         estimator = cls(**params)
@@ -594,6 +613,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Returns
         -------
         summary : pandas.DataFrame
+            One row per parameter entry; by default mean, sd, HDI, MCSE, ESS and R-hat.
         """
         check_is_fitted(self)
         return az.summary(self.sample_trace_, var_names=list(self._spec.parameter_names), **kwargs)
@@ -660,6 +680,7 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to assign.
 
         Returns
         -------
@@ -674,10 +695,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to assign.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            Component index of each point, in ``classes_``.
         """
         return self.predict_proba(X).argmax(axis=1)
 
@@ -690,10 +713,12 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to score.
 
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
+            Natural log of the density at each point.
         """
         return log_predictive_density(self._check_fitted_data(X), self._prediction_draws())
 
@@ -703,11 +728,13 @@ covariance_prior_, degrees_of_freedom_prior_
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to score.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            Mean of :meth:`score_samples` over the points.
         """
         return float(self.score_samples(X).mean())

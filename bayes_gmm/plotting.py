@@ -87,9 +87,23 @@ def _feature_label(est, j):
     return str(names[j]) if names is not None else f"feature {j}"
 
 
+def _named(est, X):
+    """``X`` (a checked array) under the names of the columns the fit saw, if it saw any.
+
+    A fit made on a DataFrame warns when it is handed a bare array; the plots work on
+    arrays, and hand them back named. pandas comes with arviz.
+    """
+    names = getattr(est, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names)
+
+
 def _uncertainty(est, X):
     """1 - the largest posterior component probability of each point."""
-    return 1.0 - est.predict_proba(X).max(axis=1)
+    return 1.0 - est.predict_proba(_named(est, X)).max(axis=1)
 
 
 def plot_trace(est, var_names=None, **kwargs):
@@ -183,6 +197,7 @@ def plot_category_trace(est, i, ax=None, chain=0):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Raises
     ------
@@ -246,6 +261,7 @@ def plot_cluster_posterior(est, i, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------
@@ -262,7 +278,7 @@ def plot_cluster_posterior(est, i, ax=None):
     i = _point_index(est, i)
     k = est._spec.n_components
     components = np.arange(k)
-    proba = est.predict_proba(_training_data(est)[i : i + 1])[0]
+    proba = est.predict_proba(_named(est, _training_data(est)[i : i + 1]))[0]
     posterior = est.sample_trace_.posterior
     ax = _new_axes(ax)
     if "category" not in posterior:
@@ -311,6 +327,7 @@ def plot_mixture(est, X=None, ax=None, bins=40, features=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------
@@ -345,7 +362,7 @@ def _plot_density(est, X, ax, bins):
     heights, _, _ = ax.hist(X[:, 0], bins=bins, density=True, color="0.8", label="data")
     ax.plot(
         grid[:, 0],
-        np.exp(est.score_samples(grid)),
+        np.exp(est.score_samples(_named(est, grid))),
         color="C0",
         label="posterior predictive density",
     )
@@ -381,7 +398,7 @@ def _plot_clusters(est, X, ax, features):
     from matplotlib.patches import Ellipse
 
     i, j = features
-    labels = est.predict(X)
+    labels = est.predict(_named(est, X))
     ax.scatter(
         X[:, i], X[:, j], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
     )
@@ -430,6 +447,7 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------

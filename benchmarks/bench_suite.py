@@ -8,7 +8,8 @@ compilation included: "fresh"), the second is "warm". Its peak resident memory i
 largest sum over the whole process tree (the worker processes of parallel chains
 included), polled every 50 ms. A fit that runs past ``--budget`` seconds is cut off: its
 process is killed and the row says so, and larger data sets are not tried with that
-method. MCMC methods run the estimator's defaults (2 chains x (1000 tune + 1000 draws)), with
+method. MCMC methods run the estimator's defaults (2 chains x 1000 draws after ``tune="auto"``: 200
+warm-up sweeps for Gibbs, 1000 for NUTS), with
 ``covariance_type="full"`` and ``"tied"`` as further Gibbs rows.
 Prints one table and writes the same rows as JSON.
 

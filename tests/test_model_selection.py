@@ -1,11 +1,13 @@
 """Held-out score, WAIC/LOO/BIC, posterior predictive sampling and grid search."""
 
 import copy
+import os
 
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.special import logsumexp
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from bayes_gmm import BayesianMCMCMixture
@@ -141,3 +143,42 @@ def test_grid_search_on_a_dask_cluster(seed_data):
     ):
         search = _grid_search(X, [1, 2, 3, 4], **FAST)
     assert search.best_params_ == {"n_components": 3}
+
+
+def _process_id(estimator, X, y=None):
+    """A scorer that reports where the fit it scores ran."""
+    return os.getpid()
+
+
+@pytest.mark.slow
+def test_grid_search_on_ray_runs_in_ray_workers_and_matches_the_local_search(seed_data):
+    ray = pytest.importorskip("ray")
+    from joblib import parallel_config
+    from ray.util.joblib import register_ray
+
+    X, _ = seed_data
+    scoring = {"score": lambda est, X, y=None: est.score(X), "pid": _process_id}
+    search = GridSearchCV(
+        BayesianMCMCMixture(**FAST),
+        {"n_components": [1, 2, 3]},
+        cv=3,
+        scoring=scoring,
+        refit="score",
+    )
+    local = clone(search).fit(X)
+    register_ray()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        # Ray's joblib backend runs one job at a time unless told otherwise (Dask's uses
+        # every worker): without n_jobs the search would run here, in this process.
+        with parallel_config(backend="ray", n_jobs=-1):
+            remote = clone(search).fit(X)
+    finally:
+        ray.shutdown()
+    pids = {remote.cv_results_[f"split{i}_test_pid"][j] for i in range(3) for j in range(3)}
+    assert os.getpid() not in pids
+    # The same seeds give the same fits wherever they run.
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    assert remote.best_params_ == {"n_components": 3}

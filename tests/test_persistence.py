@@ -80,7 +80,14 @@ def test_save_load_round_trip(seed_fit, seed_data, tmp_path):
     np.testing.assert_array_equal(loaded.score_samples(X), seed_fit.score_samples(X))
     np.testing.assert_array_equal(loaded.labels_, seed_fit.labels_)
     assert loaded.get_params() == seed_fit.get_params()
-    for name in ("weights_", "means_", "covariances_", "sd_upper_", "mean_prior_scale_"):
+    for name in (
+        "weights_",
+        "means_",
+        "covariances_",
+        "sd_upper_",
+        "mean_prior_scale_",
+        "classes_",
+    ):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(seed_fit, name))
     assert loaded.order_feature_ == seed_fit.order_feature_
     assert loaded.convergence_ == seed_fit.convergence_

@@ -306,3 +306,23 @@ def test_plot_uncertainty_scatter_against_the_order_feature(blobs_est, blobs_2d)
 def test_plot_uncertainty_rejects_unknown_kind(seed_est):
     with pytest.raises(ValueError, match="kind='violin'"):
         plot_uncertainty(seed_est, kind="violin")
+
+
+@pytest.mark.parametrize("n_features", [1, 2])
+def test_plots_of_a_dataframe_fit_raise_no_feature_name_warning(blobs_2d, n_features):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(blobs_2d[0][:, :n_features], columns=["height", "width"][:n_features])
+    est = _quick_fit(frame, n_components=3, covariance_type="diag")
+    with warnings.catch_warnings():
+        # scikit-learn's "X does not have valid feature names, but ... was fitted with".
+        warnings.filterwarnings("error", message=".*feature names")
+        for X in (None, frame):
+            plot_mixture(est, X)
+            plot_uncertainty(est, X)
+            plot_uncertainty(est, X, kind="scatter")
+        plot_cluster_posterior(est, 0)
+        plot_category_trace(est, 0)
+        plot_trace(est)
+        plot_autocorr(est)
+    # The axes are labelled with the fit's column names.
+    assert plot_mixture(est).get_xlabel() == "height"

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import sys
 
 import arviz as az
 import numpy as np
@@ -139,6 +140,8 @@ def test_forked_chains_return_in_order_and_raise_what_a_chain_raised():
     ],
 )
 def test_parallel_chains_by_size_and_start_method(monkeypatch, start_method, n_samples, parallel):
+    # An earlier numpyro or blackjax fit would rule out fork (tests/test_backends.py).
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
     context = multiprocessing.get_context(start_method)
     monkeypatch.setattr(multiprocessing, "get_context", lambda: context)
     settings = {"n_samples": n_samples, "draws": 1000, "tune": 1000, "chains": 2}

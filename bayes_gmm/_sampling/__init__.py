@@ -14,13 +14,14 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 
 import numpy as np
 
 from .._lazy import az, pm
 from .._posterior import draws_of, sample_categories_given_draws
 from ._forked import run_forked
-from .nuts import check_nuts_backend, marginal_initvals
+from .nuts import check_nuts_backend, explain_backend_failure, marginal_initvals
 
 __all__ = [
     "SAMPLERS",
@@ -45,11 +46,15 @@ def parallel_context(*, n_samples, draws, tune, chains):
     Sequential inside a daemonic process (a Dask worker, say), which may not start
     children, and for problems too small to pay for starting the workers. Any start method
     but fork (spawn, forkserver, joblib's loky inside a ``n_jobs`` search) starts a fresh
-    interpreter per worker, and is priced as spawn.
+    interpreter per worker, and is priced as spawn. A process that has imported JAX (a
+    numpyro or blackjax fit, say) never forks: JAX runs threads of its own, and a child
+    forked from a multithreaded process can deadlock; its workers are spawned instead.
     """
     if chains < 2 or (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
         return None
     context = multiprocessing.get_context()
+    if context.get_start_method() == "fork" and "jax" in sys.modules:
+        context = multiprocessing.get_context("spawn")
     method = "fork" if context.get_start_method() == "fork" else "spawn"
     work = n_samples * chains * (draws + tune)
     return context if work >= PARALLEL_MIN_WORK[method] else None
@@ -128,7 +133,8 @@ def sample_posterior(
                 if nuts_sampler == "nutpie"
                 else [marginal_initvals(start, spec) for start in initvals]
             )
-        trace = _sample_chains(initvals, kwargs)
+        with explain_backend_failure(None if latent else nuts_sampler):
+            trace = _sample_chains(initvals, kwargs)
     _check_complete(trace, settings)
     if keep_categories and not latent:
         rng = np.random.default_rng([settings["random_seed"], 1])

@@ -114,19 +114,26 @@ def test_parallel_chains_give_the_same_draws_as_sequential(monkeypatch):
         )
 
 
-def _square_or_fail(index):
-    if index == 2:
-        raise ValueError("chain 2 failed")
-    return index**2
+def _fail_in(where):
+    def function(index):
+        if index == where:
+            raise ValueError(f"chain {index} failed")
+        return index**2
+
+    return function
 
 
 def test_forked_chains_return_in_order_and_raise_what_a_chain_raised():
     context = multiprocessing.get_context("fork")
     assert run_forked(context, lambda index: index**2, 3) == [0, 1, 4]
+    assert run_forked(context, lambda index: index**2, 1) == [0]
     with pytest.raises(ValueError, match="chain 2 failed"):
-        run_forked(context, _square_or_fail, 3)
-    with pytest.raises(RuntimeError, match="chain 0's process exited with code 3"):
-        run_forked(context, lambda index: os._exit(3), 1)
+        run_forked(context, _fail_in(2), 3)
+    # The first chain runs here; its error stops the children too.
+    with pytest.raises(ValueError, match="chain 0 failed"):
+        run_forked(context, _fail_in(0), 3)
+    with pytest.raises(RuntimeError, match="chain 1's process exited with code 3"):
+        run_forked(context, lambda index: os._exit(3) if index else 0, 2)
 
 
 @pytest.mark.parametrize(

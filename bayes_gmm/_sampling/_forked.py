@@ -1,9 +1,10 @@
-"""Run one function per chain in forked child processes, and collect what each returns.
+"""Chains at once: the first in this process, each other one in a forked child.
 
 PyMC's parallel sampler passes every draw of every chain through the parent process. At a
-few hundred points a draw costs less than that hand-over, and two parallel chains took
-longer than one chain alone twice (benchmarks/bench_notebook_fit.py). A forked child
-instead runs its chain's ``pm.sample`` to the end and sends the result back once.
+few hundred points a draw costs less than that hand-over: on the 2-core machine, two
+chains of the notebook's problem took longer in PyMC's parallel sampler than one chain
+twice over. A forked child instead runs its chain's ``pm.sample`` to the end and sends the
+result back once.
 """
 
 import pickle
@@ -31,25 +32,30 @@ def _receive(receive, process, index):
 
 
 def run_forked(context, function, n):
-    """``[function(0), ..., function(n - 1)]``, each call in its own forked process.
+    """``[function(0), ..., function(n - 1)]``: the first call here, each other one in its
+    own forked process, all at once.
 
     ``context`` is a fork multiprocessing context: the children inherit ``function`` and
-    everything it refers to (the model, the step method) without pickling; only the
-    results travel, pickled. The first exception raised in a child is raised here, and an
-    interrupt here stops every child.
+    everything it refers to (the model, the step method) without pickling; only their
+    results travel, pickled. The first call runs in this process so that what it imports
+    and caches (PyMC's and PyTensor's modules, the compiled-module cache) stays here for
+    the children of later calls to inherit, where each child would otherwise redo it at
+    every fit. The first exception raised is raised here, and an interrupt here stops
+    every child.
     """
     processes, pipes = [], []
     try:
-        for index in range(n):
+        for index in range(1, n):
             receive, send = context.Pipe(duplex=False)
             process = context.Process(target=_child, args=(send, function, index), daemon=True)
             process.start()
             send.close()
             processes.append(process)
             pipes.append(receive)
+        first = function(0)
         outcomes = [
             _receive(receive, process, index)
-            for index, (receive, process) in enumerate(zip(pipes, processes, strict=True))
+            for index, (receive, process) in enumerate(zip(pipes, processes, strict=True), 1)
         ]
     finally:
         for process in processes:
@@ -61,4 +67,4 @@ def run_forked(context, function, n):
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-    return outcomes
+    return [first, *outcomes]

@@ -161,6 +161,7 @@ def _sample_chains(initvals, kwargs):
         or kwargs.get("nuts_sampler", "pymc") != "pymc"
     ):
         return pm.sample(initvals=initvals, **kwargs)
+    _load_compilation_caches()
 
     def one_chain(chain):
         alone = {
@@ -174,6 +175,20 @@ def _sample_chains(initvals, kwargs):
         )
 
     return az.concat(*run_forked(context, one_chain, kwargs["chains"]), dim="chain")
+
+
+def _load_compilation_caches():
+    """Load, before forking, what the first compilation in a process loads.
+
+    PyTensor reads its cache of compiled modules from disk (about a second) and imports its
+    C linker's modules the first time it compiles. Loaded here, the children of a process's
+    first fit inherit them; otherwise each child loads them again beside the parent. Later
+    calls cost nothing: both stay loaded.
+    """
+    from pytensor.link.c import exceptions  # noqa: F401  (imports setuptools: 0.3 s)
+    from pytensor.link.c.basic import get_module_cache
+
+    get_module_cache()
 
 
 def _chain_generator(random_seed, chain):

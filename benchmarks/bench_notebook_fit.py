@@ -1,11 +1,12 @@
 """Small fits: the 2015 PyMC notebook's data at default settings, and a grid search over k.
 
-Run: ``python benchmarks/bench_notebook_fit.py [--repeats N] [--baseline DIR]``. Prints
-one table: the first fit of a process (PyTensor's compilation included, and PyMC's import,
-which ``import bayes_gmm`` leaves to the first fit since 0.2) apart from warm fits, the minimum bulk ESS and max R-hat of
-the warm fits, and a ``GridSearchCV`` over n_components = 1..6 with 3 folds.
-``--baseline DIR`` runs the same in another checkout of bayes_gmm (``git worktree add DIR
-<commit>``), each implementation in its own processes, alternating, in the same run.
+Run: ``python benchmarks/bench_notebook_fit.py [--repeats N] [--baseline DIR]``. Prints one
+table: the first fit of a process (PyTensor's compilation included, and PyMC's import,
+which ``import bayes_gmm`` leaves to the first fit since 0.2) apart from warm fits, the
+minimum bulk ESS and max R-hat of the warm fits, and a ``GridSearchCV`` over n_components =
+1..6 with 3 folds. ``--baseline DIR`` runs the same in another checkout of bayes_gmm (``git
+worktree add DIR <commit>``), each implementation in its own processes, alternating, in the
+same run.
 """
 
 import argparse

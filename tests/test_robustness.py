@@ -139,7 +139,7 @@ def test_forked_chains_return_in_order_and_raise_what_a_chain_raised():
 @pytest.mark.parametrize(
     ("start_method", "n_samples", "parallel"),
     [
-        ("fork", 200, False),
+        ("fork", 50, True),
         ("fork", 500, True),
         ("spawn", 100_000, False),
         ("spawn", 250_000, True),

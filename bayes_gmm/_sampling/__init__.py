@@ -32,12 +32,12 @@ __all__ = [
 
 SAMPLERS = ("gibbs", "nuts", "metropolis")
 # Point-iterations (n_samples x chains x (draws + tune)) from which chains run in parallel
-# processes, by how a worker process starts; measured on 2 cores with
-# benchmarks/bench_parallel.py (the user guide has the tables). A forked worker starts in
-# milliseconds: parallel chains were faster at every size tried, by under 10% below this
-# threshold (n = 250 at the default settings). A spawned one imports PyMC again, about 7 s:
-# parallel was still 1.3x slower at 4e8, and the crossover extrapolates to about 8e8.
-PARALLEL_MIN_WORK = {"fork": 1_000_000, "spawn": 800_000_000}
+# processes, by how a worker process starts; measured on 2 cores (the user guide has the
+# tables). A forked worker starts in milliseconds, and forked chains (._forked) were faster
+# at every size tried, down to 50 points at the default settings. A spawned one imports
+# PyMC again, about 7 s: parallel was still 1.3x slower at 4e8 (benchmarks/bench_parallel.py),
+# and the crossover extrapolates to about 8e8.
+PARALLEL_MIN_WORK = {"fork": 0, "spawn": 800_000_000}
 
 
 def parallel_context(*, n_samples, draws, tune, chains):

@@ -134,11 +134,12 @@ n_features), or None, default=None
     prediction_draws : int or "all", default=200
         Posterior draws that :meth:`predict_proba`, :meth:`predict`,
         :meth:`score_samples` and :meth:`score` average over: that many evenly spaced
-        draws across the chains (every draw when there are fewer), or ``"all"``. Nearly
-        independent draws, so their Monte Carlo standard error is about
-        sd / sqrt(prediction_draws), with sd the spread of a point's probability over the
-        posterior: at most 0.035 for a probability at the default, and far less for
-        points that are clearly in one cluster. The posterior summaries, :meth:`waic`,
+        draws across the chains (every draw when there are fewer), or ``"all"``. When the
+        chains mix well these draws are nearly independent, and the Monte Carlo standard
+        error of an answer is about sd / sqrt(prediction_draws), with sd its spread over
+        the posterior: at most 0.035 for a probability at the default, and far less for
+        points that are clearly in one cluster (``convergence_`` tells how well the
+        chains mixed). The posterior summaries, :meth:`waic`,
         :meth:`loo`, :meth:`sample` and the information criteria use every draw. Read at
         prediction time, so it can be changed on a fitted estimator.
     random_state : int, RandomState instance or None, default=None

@@ -118,6 +118,5 @@ def test_thin_keeps_evenly_spaced_draws_and_all_when_asked():
     draws = _draws(rng, n_draws=10)
     thinned = thin(draws, 4)
     np.testing.assert_array_equal(thinned.means, draws.means[[0, 3, 6, 9]])
-    assert thin(draws, None) is draws
     assert thin(draws, 10) is draws
     assert thin(draws, 50) is draws

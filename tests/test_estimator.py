@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+import os
 import pickle
 import subprocess
 import sys
@@ -346,6 +347,25 @@ def test_interrupted_sampling_raises_and_keeps_the_earlier_fit(seed_data, monkey
     assert est.sample_trace_ is trace
     np.testing.assert_array_equal(est.predict_proba(X), proba)
     assert sorted(vars(est)) == names
+
+
+def test_a_chain_interrupted_in_its_own_process_stops_the_fit(seed_data, monkeypatch):
+    """Forked chains: an interrupt that reaches one child only still stops the whole fit."""
+    X, _ = seed_data
+    est = BayesianMCMCMixture(**FAST).fit(X)
+    trace = est.sample_trace_
+    parent, original_step, calls = os.getpid(), GibbsMixtureStep.step, {"n": 0}
+
+    def interrupted_in_a_child(self, point):
+        calls["n"] += 1
+        if os.getpid() != parent and calls["n"] == 300:
+            raise KeyboardInterrupt
+        return original_step(self, point)
+
+    monkeypatch.setattr(GibbsMixtureStep, "step", interrupted_in_a_child)
+    with pytest.raises(KeyboardInterrupt, match="sampling stopped after 99 of 200 draws"):
+        est.fit(X * 2)
+    assert est.sample_trace_ is trace
 
 
 def _posterior_bytes(est):

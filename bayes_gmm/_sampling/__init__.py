@@ -170,9 +170,12 @@ def _sample_chains(initvals, kwargs):
             "mp_ctx": None,
             "random_seed": _chain_generator(kwargs["random_seed"], chain),
         }
-        return pm.sample(
+        trace = pm.sample(
             initvals=None if initvals is None else [initvals[chain]], **{**kwargs, **alone}
         )
+        # An interrupted chain stops here, before chains of unequal length are joined.
+        _check_complete(trace, {"chains": 1, "draws": kwargs["draws"]})
+        return trace
 
     return az.concat(*run_forked(context, one_chain, kwargs["chains"]), dim="chain")
 

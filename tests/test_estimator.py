@@ -327,20 +327,28 @@ def test_failed_fit_leaves_an_earlier_fit_untouched(seed_data, monkeypatch):
     assert_unchanged()
 
 
-def test_interrupted_sampling_raises_and_keeps_the_earlier_fit(seed_data, monkeypatch):
-    X, _ = seed_data
-    est = BayesianMCMCMixture(**FAST).fit(X)
-    trace, proba, names = _state(est, X)
-    original_step = GibbsMixtureStep.step
-    calls = {"n": 0}
+def _interrupt_sweep(monkeypatch, at=300, in_parent=True):
+    """Make the Gibbs step raise KeyboardInterrupt at its ``at``-th sweep of a chain.
+
+    Forked chains count their sweeps in their own copies of the counter; with
+    ``in_parent=False`` only chains in child processes are interrupted.
+    """
+    parent, original_step, calls = os.getpid(), GibbsMixtureStep.step, {"n": 0}
 
     def interrupted_step(self, point):
         calls["n"] += 1
-        if calls["n"] == 300:
+        if calls["n"] == at and (in_parent or os.getpid() != parent):
             raise KeyboardInterrupt
         return original_step(self, point)
 
     monkeypatch.setattr(GibbsMixtureStep, "step", interrupted_step)
+
+
+def test_interrupted_sampling_raises_and_keeps_the_earlier_fit(seed_data, monkeypatch):
+    X, _ = seed_data
+    est = BayesianMCMCMixture(**FAST).fit(X)
+    trace, proba, names = _state(est, X)
+    _interrupt_sweep(monkeypatch)
     # PyMC swallows the interrupt and returns a short trace; the estimator must not.
     with pytest.raises(KeyboardInterrupt, match="sampling stopped after"):
         est.fit(X * 2)
@@ -354,15 +362,7 @@ def test_a_chain_interrupted_in_its_own_process_stops_the_fit(seed_data, monkeyp
     X, _ = seed_data
     est = BayesianMCMCMixture(**FAST).fit(X)
     trace = est.sample_trace_
-    parent, original_step, calls = os.getpid(), GibbsMixtureStep.step, {"n": 0}
-
-    def interrupted_in_a_child(self, point):
-        calls["n"] += 1
-        if os.getpid() != parent and calls["n"] == 300:
-            raise KeyboardInterrupt
-        return original_step(self, point)
-
-    monkeypatch.setattr(GibbsMixtureStep, "step", interrupted_in_a_child)
+    _interrupt_sweep(monkeypatch, in_parent=False)
     with pytest.raises(KeyboardInterrupt, match="sampling stopped after 99 of 200 draws"):
         est.fit(X * 2)
     assert est.sample_trace_ is trace

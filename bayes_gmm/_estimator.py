@@ -26,7 +26,7 @@ from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
 from ._sampling import SAMPLERS, sample_posterior
 from ._sampling.nuts import BACKENDS
-from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood, thin
+from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood
 from ._spec import OBSERVED, MixtureSpec, data_scales, resolve_spec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
@@ -655,13 +655,14 @@ covariance_prior_, degrees_of_freedom_prior_
         """Posterior mean covariance matrix of each component, (k, d, d)."""
         return self._spec.covariance.covariance_matrices(self._covariance_draws())
 
-    def _posterior_draws(self):
-        return draws_of(self.sample_trace_.posterior, self._spec)
+    def _posterior_draws(self, n_draws=None):
+        """Every posterior draw, or ``n_draws`` evenly spaced ones."""
+        return draws_of(self.sample_trace_.posterior, self._spec, n_draws)
 
     def _prediction_draws(self):
-        if self.prediction_draws == "all":
-            return self._posterior_draws()
-        return thin(self._posterior_draws(), self.prediction_draws)
+        return self._posterior_draws(
+            None if self.prediction_draws == "all" else self.prediction_draws
+        )
 
     def _predict_proba(self, X):
         return category_probabilities(X, self._prediction_draws())

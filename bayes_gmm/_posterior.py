@@ -129,19 +129,35 @@ def _blocks(draws, n_points):
             yield draw_slice, Draws(*(values[draw_slice] for values in draws)), point_slice
 
 
-def draws_of(posterior, spec):
+def evenly_spaced(total, n_draws):
+    """Indices of at most ``n_draws`` of ``total`` draws, evenly spaced; all of them when
+    ``n_draws`` is None or at least ``total``.
+
+    Evenly spaced rather than random: reproducible, spread over every chain, and nearly
+    independent when the chains are long, since neighbours are the most correlated.
+    """
+    if n_draws is None or n_draws >= total:
+        return slice(None)
+    return np.unique(np.linspace(0, total - 1, n_draws).round().astype(int))
+
+
+def draws_of(posterior, spec, n_draws=None):
     """Draws of an InferenceData posterior, flattened over chains, in :class:`Draws` form.
 
     ``posterior`` maps names to arrays with leading (chain, draw) axes; ``spec.covariance``
     names the covariance variable and turns its draws into precision Cholesky factors.
+    ``n_draws`` keeps that many of them (:func:`evenly_spaced`), chosen before the
+    factors are computed.
     """
     k, d = spec.n_components, spec.n_features
     covariance = spec.covariance
+    weights = np.asarray(posterior["weights"]).reshape(-1, k)
+    keep = evenly_spaced(weights.shape[0], n_draws)
     values = np.asarray(posterior[covariance.trace_name]).reshape(-1, *covariance.shape)
     return Draws(
-        weights=np.asarray(posterior["weights"]).reshape(-1, k),
-        means=np.asarray(posterior["means"]).reshape(-1, k, d),
-        precision_cholesky=covariance.precision_cholesky(values),
+        weights=weights[keep],
+        means=np.asarray(posterior["means"]).reshape(-1, k, d)[keep],
+        precision_cholesky=covariance.precision_cholesky(values[keep]),
     )
 
 

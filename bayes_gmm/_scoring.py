@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._posterior import Draws, log_joint
+from ._posterior import log_joint
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in the (draws, components, points) log-joint of one block: 4 MB. Of 2^15, 2^17
@@ -33,19 +33,6 @@ _MIN_BLOCK_POINTS = 64
 # Bound on the rounding error of a log-joint value (nats) beyond which the direct formula
 # replaces the expansion: a relative error of 1e-9 in a probability.
 _TOLERANCE = 1e-9
-
-
-def thin(draws, n_draws):
-    """At most ``n_draws`` evenly spaced draws of ``draws``, flattened over chains.
-
-    Evenly spaced rather than random: reproducible, spread over every chain, and nearly
-    independent when the chains are long, since neighbours are the most correlated.
-    """
-    total = draws.weights.shape[0]
-    if n_draws >= total:
-        return draws
-    keep = np.unique(np.linspace(0, total - 1, n_draws).round().astype(int))
-    return Draws(*(values[keep] for values in draws))
 
 
 class _Expansion:

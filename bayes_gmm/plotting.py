@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._estimator import MAX_POINTWISE_DRAWS
-from ._scoring import pointwise_log_likelihood, thin
+from ._scoring import pointwise_log_likelihood
 
 __all__ = [
     "plot_autocorr",
@@ -356,7 +356,7 @@ def _plot_density(est, X, ax, bins):
     low, high = X.min(), X.max()
     pad = 0.1 * (high - low) or 1.0
     grid = np.linspace(low - pad, high + pad, GRID_POINTS)[:, None]
-    per_draw = np.exp(pointwise_log_likelihood(grid, thin(est._posterior_draws(), MAX_BAND_DRAWS)))
+    per_draw = np.exp(pointwise_log_likelihood(grid, est._posterior_draws(MAX_BAND_DRAWS)))
     tail = (1 - BAND_PROB) / 2
     lower, upper = np.quantile(per_draw, [tail, 1 - tail], axis=0)
     heights, _, _ = ax.hist(X[:, 0], bins=bins, density=True, color="0.8", label="data")

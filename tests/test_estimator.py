@@ -22,7 +22,6 @@ from sklearn.preprocessing import StandardScaler
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._posterior import log_joint
 from bayes_gmm._sampling.gibbs import GibbsMixtureStep
-from bayes_gmm._scoring import thin
 from tests.conftest import (
     COVARIANCE_TYPES,
     FAST,
@@ -146,7 +145,7 @@ def test_prediction_draws_agree_with_all_draws_within_monte_carlo_error(seed_fit
     """
     grid = np.linspace(-9.0, 9.0, 61)[:, None]
     est = copy.deepcopy(seed_fit)
-    subset = thin(est._posterior_draws(), est.prediction_draws)
+    subset = est._posterior_draws(est.prediction_draws)
     assert subset.weights.shape[0] == est.prediction_draws == 200
     per_draw = softmax(log_joint(grid, *subset), axis=1)  # (S, k, n)
     density = np.exp(logsumexp(log_joint(grid, *subset), axis=1))  # (S, n)

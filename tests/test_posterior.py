@@ -6,6 +6,7 @@ from scipy import stats
 
 from bayes_gmm._posterior import (
     Draws,
+    evenly_spaced,
     log_joint,
     precision_cholesky_from_covariance,
     sample_predictive,
@@ -83,3 +84,10 @@ def test_posterior_predictive_samples_have_the_component_moments(full):
     # Var of a sample covariance entry: (S_ii S_jj + S_ij^2) / n for Normal data.
     se_cov = np.sqrt((np.outer(np.diag(covariance), np.diag(covariance)) + covariance**2) / n)
     assert np.all(np.abs(np.cov(X.T) - covariance) < 5 * se_cov)
+
+
+def test_evenly_spaced_keeps_spread_draws_and_all_when_asked():
+    np.testing.assert_array_equal(evenly_spaced(10, 4), [0, 3, 6, 9])
+    every = np.arange(10)
+    for n_draws in (None, 10, 50):
+        np.testing.assert_array_equal(every[evenly_spaced(10, n_draws)], every)

@@ -10,7 +10,6 @@ from bayes_gmm._scoring import (
     category_probabilities,
     log_predictive_density,
     pointwise_log_likelihood,
-    thin,
 )
 from tests.test_posterior import D, _draws
 
@@ -111,12 +110,3 @@ def test_a_component_of_zero_weight_gets_probability_zero():
     X = rng.normal(size=(20, D))
     np.testing.assert_array_equal(category_probabilities(X, draws)[:, 2], 0.0)
     _assert_all_close(X, draws)
-
-
-def test_thin_keeps_evenly_spaced_draws_and_all_when_asked():
-    rng = np.random.default_rng(6)
-    draws = _draws(rng, n_draws=10)
-    thinned = thin(draws, 4)
-    np.testing.assert_array_equal(thinned.means, draws.means[[0, 3, 6, 9]])
-    assert thin(draws, 10) is draws
-    assert thin(draws, 50) is draws

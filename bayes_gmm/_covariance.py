@@ -16,12 +16,13 @@ outside this module branches on ``covariance_type``.
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import multigammaln
 
+from ._clusters import select
 from ._lazy import pm, pt
 from ._posterior import pool, precision_cholesky_from_covariance
 from ._sampling._wishart import sample_inverse_wishart
@@ -248,6 +249,20 @@ class DiagonalCovariance:
         if self._ties[0]:  # one sd per component
             return layouts
         return tuple(np.diag(np.broadcast_to(v, (self.n_features,))) for v in layouts)
+
+    def select_components(self, sigma_draws, draw_index, component_index):
+        """The draws (S, *shape) of the components ``component_index`` (S', m) picks in the
+        draws ``draw_index`` (S',), and this type's object for those m components: the
+        clusters of a sparse fit (:mod:`.._clusters`)."""
+        m = component_index.shape[1]
+        if not self._ties[0]:  # tied: every component shares the sd
+            return sigma_draws[draw_index], replace(self, n_components=m)
+        first = {
+            name: None if value is None else np.broadcast_to(value, self.shape)[:m]
+            for name, value in self.resolved_attributes().items()
+        }
+        clusters = replace(self, n_components=m, **first)
+        return select(sigma_draws, draw_index, component_index), clusters
 
     # -- PyMC ----------------------------------------------------------------------------
 
@@ -503,6 +518,15 @@ class FullCovariance:
         covariances = self.plug_in(covariance_draws)
         factor = precision_cholesky_from_covariance(covariances)
         return covariances, factor @ np.swapaxes(factor, -1, -2), factor
+
+    def select_components(self, covariance_draws, draw_index, component_index):
+        """The draws (S, *shape) of the components ``component_index`` (S', m) picks in the
+        draws ``draw_index`` (S',), and this type's object for those m components: the
+        clusters of a sparse fit (:mod:`.._clusters`)."""
+        clusters = replace(self, n_components=component_index.shape[1])
+        if self._tied:
+            return covariance_draws[draw_index], clusters
+        return select(covariance_draws, draw_index, component_index), clusters
 
     # -- PyMC ----------------------------------------------------------------------------
 

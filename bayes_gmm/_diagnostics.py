@@ -18,22 +18,28 @@ MIN_ESS = 400
 INTERVAL_PROB = 0.94
 
 
-def convergence_report(trace, parameter_names):
+def convergence_report(trace, parameter_names, posteriors=None):
     """Maximum R-hat, minimum bulk and tail ESS over the parameters, as a dict.
 
+    ``posteriors``, when given, replaces the trace's parameters: datasets of (chain,
+    draw, ...) draws, whose draw counts may differ from one dataset to the next (the
+    clusters of a sparse fit, and its number of clusters, whose draws are all kept).
     ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
     transitions and ``acceptance_rate`` the mean acceptance where the sampler reports them
     (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals.
     """
-    posterior = trace.posterior[list(parameter_names)]
-    n_chains = posterior.sizes["chain"]
+    import xarray as xr
+
+    if posteriors is None:
+        posteriors = [trace.posterior[list(parameter_names)]]
+    n_chains = trace.posterior.sizes["chain"]
     # A parameter that never moves (the weight of a single component) has no R-hat or ESS:
     # ArviZ returns NaN for it, with a warning that says nothing to the user.
     with np.errstate(divide="ignore", invalid="ignore"):
         # R-hat compares chains: with one there is none.
-        r_hat = az.rhat(posterior) if n_chains > 1 else None
-        ess_bulk = az.ess(posterior, method="bulk")
-        ess_tail = az.ess(posterior, method="tail")
+        r_hat = xr.merge([az.rhat(p) for p in posteriors]) if n_chains > 1 else None
+        ess_bulk = xr.merge([az.ess(p, method="bulk") for p in posteriors])
+        ess_tail = xr.merge([az.ess(p, method="tail") for p in posteriors])
     stats = trace.get("sample_stats")
     diverging = acceptance = None
     if stats is not None and "diverging" in stats:

@@ -1,6 +1,7 @@
 """BayesianMCMCMixture: the scikit-learn face of the constrained Bayesian mixture."""
 
 import copy
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,6 +10,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._clusters import (
+    COMPONENT_COUNTS,
+    n_clusters_distribution,
+    n_clusters_per_draw,
+    occupied_components,
+    select,
+)
 from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
     convergence_report,
@@ -74,12 +82,20 @@ default="tied_diag"
         the components, ``"spherical"`` one per component, ``"diag"`` one per component
         and feature. Full matrices, as in scikit-learn: ``"full"`` one per component,
         ``"tied"`` one shared by all, with an inverse-Wishart prior.
-    weight_concentration : float, default=1.0
-        Concentration of the symmetric Dirichlet prior on the weights.
+    weight_concentration : float or "sparse", default=1.0
+        Concentration of the symmetric Dirichlet prior on the weights. ``"sparse"``: the
+        sparse ("overfitted") mixture of Malsiner-Walli, Frühwirth-Schnatter and Grün
+        (2016), which chooses the number of clusters in one fit. ``n_components`` is then
+        an upper bound (10, say), no weight has a floor, and the concentration is a
+        parameter with a Gamma(10, rate=1000) prior (mean 0.01), so that components the
+        data do not need hold no points. The clusters of a draw are its occupied
+        components; ``n_clusters_posterior_`` is the posterior of their number. Only with
+        ``sampler="gibbs"``, whose sweep draws the categories it counts.
     min_weight : "auto" or float, default="auto"
         Floor on every weight. ``"auto"`` is the 2015 PyMC notebook's 0.1 while
-        ``n_components * 0.1 <= 0.5``, else ``0.5 / n_components``. A number must lie in
-        [0, 1 / n_components).
+        ``n_components * 0.1 <= 0.5``, else ``0.5 / n_components``, and 0 in the sparse
+        mixture. A number must lie in [0, 1 / n_components), and be 0 in the sparse
+        mixture.
     mean_prior_loc : float, array-like of shape (n_features,) or None, default=None
         Mean of the Normal prior on the component means; None: each feature's median.
     mean_prior_scale : float, array-like of shape (n_features,) or None, default=None
@@ -126,7 +142,9 @@ n_features), or None, default=None
     tune : "auto" or int, default="auto"
         Warm-up iterations per chain, discarded. ``"auto"``: a fifth of ``draws`` (200 at
         the default) for ``"gibbs"``, whose sweeps adapt nothing, so that warm-up only
-        has to forget a start that is already a plausible partition; 1000 for ``"nuts"``
+        has to forget a start that is already a plausible partition (``draws`` in the
+        sparse mixture, whose k-means start occupies every component, and whose
+        superfluous components take longer to empty); 1000 for ``"nuts"``
         and ``"metropolis"``, which tune their step sizes during it. The value used is
         ``tune_``.
     chains : int, default=2
@@ -150,9 +168,22 @@ n_features), or None, default=None
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
-        Posterior mean of the weights.
+        Posterior mean of the weights. In a sparse fit, this and every attribute below
+        that has one entry per component (``means_``, the covariance layouts,
+        ``classes_``, ``labels_``, :meth:`predict_proba`, :meth:`predict`) describe the
+        ``n_clusters_`` clusters instead, from the draws that have that many: cluster j
+        is the j-th occupied component in the order of the means on ``order_feature_``,
+        and its weight is renormalised over the clusters.
+        :meth:`score_samples`, :meth:`score`, :meth:`loo`, :meth:`waic` and
+        :meth:`sample` use the whole posterior.
     means_ : ndarray of shape (n_components, n_features)
         Posterior mean of the component means, ordered on ``order_feature_``.
+    n_clusters_posterior_ : ndarray of shape (n_components + 1,)
+        Sparse fits only: the posterior probability that the data form m clusters
+        (occupied components), at index m; :meth:`n_clusters_summary` tabulates it by
+        chain, ``bayes_gmm.plotting.plot_n_clusters`` draws it.
+    n_clusters_ : int
+        Sparse fits only: the most probable number of clusters.
     covariances_ : ndarray
         Posterior mean of the covariances in scikit-learn's layout: (n_components,) for
         ``spherical``, (n_components, n_features) for ``diag``, (n_components, n_features,
@@ -187,13 +218,17 @@ covariance_prior_, degrees_of_freedom_prior_
         ``"means[1, x0]"``), ``converged`` (every threshold below met),
         ``divergences`` and ``acceptance_rate`` (None for samplers without them). A
         :class:`~sklearn.exceptions.ConvergenceWarning` states them when R-hat > 1.01, an
-        ESS < 400 or any divergence; another warns when the ordered means overlap.
+        ESS < 400 or any divergence; another warns when the ordered means overlap. In
+        a sparse fit they cover the clusters (each chain's draws with ``n_clusters_``
+        clusters, cut to the shortest chain's count), the concentration, and the number
+        of clusters, whose R-hat says whether the chains agree on it.
     sample_trace_ : arviz.InferenceData
         ``posterior`` (``weights``, ``means``, ``sigma`` for the diagonal types or
         ``covariance`` with dims (component, feature, feature_bis) for the full ones, and,
-        while n_samples * chains * draws <= 4 million, ``category`` as small integers),
-        ``log_likelihood`` (per point, categories summed out; kept under the same bound),
-        ``sample_stats`` and ``observed_data``.
+        while n_samples * chains * draws <= 4 million, ``category`` as small integers;
+        in a sparse fit also ``weight_concentration`` and ``component_counts``, the points
+        in each component of each draw), ``log_likelihood`` (per point, categories summed
+        out; kept under the same bound), ``sample_stats`` and ``observed_data``.
     model_ : pymc.Model
         The PyMC model that was sampled: the latent one (a category per point) for
         ``"gibbs"`` and ``"metropolis"``, the marginalised one for ``"nuts"``. Not pickled;
@@ -224,7 +259,7 @@ covariance_prior_, degrees_of_freedom_prior_
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
-        "weight_concentration": [Interval(Real, 0, None, closed="neither")],
+        "weight_concentration": [StrOptions({"sparse"}), Interval(Real, 0, None, closed="neither")],
         "min_weight": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
         "mean_prior_loc": [None, Real, "array-like"],
         "mean_prior_scale": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
@@ -368,7 +403,7 @@ covariance_prior_, degrees_of_freedom_prior_
         )
         warn_if_not_converged(self.convergence_, self.chains, self.draws, fit)
         warn_if_order_does_not_separate(
-            self._posterior_draws().means,
+            self._cluster_draws()[1]["means"],
             spec.order_feature,
             np.asarray(feature_names).tolist()[spec.order_feature],
             fit,
@@ -377,32 +412,121 @@ covariance_prior_, degrees_of_freedom_prior_
     def _resolved_tune(self):
         if self.tune != "auto":
             return self.tune
-        return self.draws // 5 if self.sampler == "gibbs" else 1000
+        if self.sampler != "gibbs":
+            return 1000
+        # A sparse fit starts with every component occupied, and emptying the superfluous
+        # ones takes longer than forgetting a start.
+        return self.draws if self.weight_concentration == "sparse" else self.draws // 5
 
     def _set_posterior(self, trace, spec):
         """Every attribute derived from the trace: shared by fit and load."""
         self.tune_ = self._resolved_tune()
-        posterior = trace.posterior
-        covariance = spec.covariance
         self._spec = spec
         self.sample_trace_ = trace
         self.order_feature_ = spec.order_feature
         self.min_weight_ = spec.min_weight
         self.mean_prior_loc_ = spec.mean_prior_loc
         self.mean_prior_scale_ = spec.mean_prior_scale
-        resolved = covariance.resolved_attributes()
+        resolved = spec.covariance.resolved_attributes()
         for name in PRIOR_ATTRIBUTES:
             setattr(self, f"{name}_", resolved.get(name))
-        self.weights_ = posterior["weights"].mean(("chain", "draw")).to_numpy()
-        self.means_ = posterior["means"].mean(("chain", "draw")).to_numpy()
+        self._clusters = None
+        if spec.sparse:
+            counts = trace.posterior[COMPONENT_COUNTS].to_numpy().reshape(-1, spec.n_components)
+            self.n_clusters_posterior_ = n_clusters_distribution(
+                n_clusters_per_draw(counts), spec.n_components
+            )
+            self.n_clusters_ = int(np.argmax(self.n_clusters_posterior_))
+            self._clusters = occupied_components(counts, self.n_clusters_)
+        cluster_spec, values = self._cluster_draws()
+        covariance = cluster_spec.covariance
+        self.weights_ = values["weights"].mean(axis=0)
+        self.means_ = values["means"].mean(axis=0)
         self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
-            self._covariance_draws()
+            values[covariance.trace_name]
         )
         # The labels predict returns, as classifiers list theirs: wrappers that build the
         # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
-        self.classes_ = np.arange(spec.n_components)
+        self.classes_ = np.arange(cluster_spec.n_components)
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
-        self.convergence_ = convergence_report(trace, spec.parameter_names)
+        self.convergence_ = convergence_report(
+            trace, spec.parameter_names, self._cluster_posteriors() if spec.sparse else None
+        )
+
+    def _cluster_draws(self):
+        """The model the point summaries describe, and its draws flattened over chains.
+
+        The components, with every draw; in a sparse fit, the ``n_clusters_`` occupied
+        components of the draws that have that many, as clusters labelled in the order of
+        their means on ``order_feature_`` (:mod:`._clusters`), their weights renormalised
+        over them.
+        """
+        spec, posterior = self._spec, self.sample_trace_.posterior
+        covariance = spec.covariance
+        values = {
+            "weights": posterior["weights"].to_numpy().reshape(-1, spec.n_components),
+            "means": posterior["means"].to_numpy().reshape(-1, spec.n_components, spec.n_features),
+            covariance.trace_name: posterior[covariance.trace_name]
+            .to_numpy()
+            .reshape(-1, *covariance.shape),
+        }
+        if self._clusters is None:
+            return spec, values
+        draw_index, component_index = self._clusters
+        weights = select(values["weights"], draw_index, component_index)
+        covariance_values, clusters = covariance.select_components(
+            values[covariance.trace_name], draw_index, component_index
+        )
+        values = {
+            "weights": weights / weights.sum(axis=1, keepdims=True),
+            "means": select(values["means"], draw_index, component_index),
+            covariance.trace_name: covariance_values,
+        }
+        return replace(spec, n_components=component_index.shape[1], covariance=clusters), values
+
+    def _cluster_posteriors(self):
+        """The cluster draws with their chains, for diagnostics and :meth:`summary`.
+
+        Each chain keeps its draws with ``n_clusters_`` clusters, cut to the shortest
+        chain's count so that chains compare like with like; the number of clusters and
+        the concentration keep every draw. Empty when a chain has no such draw.
+        """
+        import xarray as xr
+
+        cluster_spec, values = self._cluster_draws()
+        posterior = self.sample_trace_.posterior
+        n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+        chain_of = self._clusters[0] // n_draws
+        length = np.bincount(chain_of, minlength=n_chains).min()
+        counts = posterior[COMPONENT_COUNTS].to_numpy()
+        whole = xr.Dataset(
+            {
+                "n_clusters": (("chain", "draw"), n_clusters_per_draw(counts)),
+                "weight_concentration": posterior["weight_concentration"].variable,
+            }
+        )
+        if length == 0:
+            return [whole]
+        covariance = cluster_spec.covariance
+        dims = {
+            "weights": ("cluster",),
+            "means": ("cluster", "feature"),
+            covariance.trace_name: tuple(
+                "cluster" if dim == "component" else dim for dim in covariance.dims
+            ),
+        }
+        rows = np.concatenate([np.flatnonzero(chain_of == c)[:length] for c in range(n_chains)])
+        clusters = xr.Dataset(
+            {
+                name: (
+                    ("chain", "draw", *dims[name]),
+                    value[rows].reshape(n_chains, length, *value.shape[1:]),
+                )
+                for name, value in values.items()
+            },
+            coords={"feature": posterior["feature"], "feature_bis": posterior.get("feature_bis")},
+        )
+        return [clusters, whole]
 
     def _training_data(self):
         return self.sample_trace_.observed_data[OBSERVED].to_numpy()
@@ -478,15 +602,16 @@ covariance_prior_, degrees_of_freedom_prior_
     def _plug_in_log_likelihood(self, X):
         """log L at the posterior mean weights, means and covariances, and its data."""
         X = self._check_fitted_data(X)
-        covariance = self._spec.covariance
+        spec, values = self._cluster_draws()
+        covariance = spec.covariance
         plug_in = Draws(
             weights=self.weights_[None],
             means=self.means_[None],
             precision_cholesky=covariance.precision_cholesky(
-                covariance.plug_in(self._covariance_draws())[None]
+                covariance.plug_in(values[covariance.trace_name])[None]
             ),
         )
-        return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0]
+        return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0], spec
 
     def bic(self, X):
         """Bayesian information criterion at the posterior means; lower is better.
@@ -506,8 +631,8 @@ covariance_prior_, degrees_of_freedom_prior_
         bic : float
             The criterion; lower is better.
         """
-        log_likelihood, n_samples = self._plug_in_log_likelihood(X)
-        return -2 * log_likelihood + self._spec.n_free_parameters * np.log(n_samples)
+        log_likelihood, n_samples, spec = self._plug_in_log_likelihood(X)
+        return -2 * log_likelihood + spec.n_free_parameters * np.log(n_samples)
 
     def aic(self, X):
         """Akaike information criterion at the posterior means; lower is better.
@@ -525,8 +650,8 @@ covariance_prior_, degrees_of_freedom_prior_
         aic : float
             The criterion; lower is better.
         """
-        log_likelihood, _ = self._plug_in_log_likelihood(X)
-        return -2 * log_likelihood + 2 * self._spec.n_free_parameters
+        log_likelihood, _, spec = self._plug_in_log_likelihood(X)
+        return -2 * log_likelihood + 2 * spec.n_free_parameters
 
     def sample(self, n_samples=1):
         """Draw samples from the posterior predictive distribution.
@@ -604,7 +729,10 @@ covariance_prior_, degrees_of_freedom_prior_
     def summary(self, **kwargs):
         """ArviZ's summary table of the weights, means and covariance parameters.
 
-        Rows are named by component and feature coordinates, e.g. ``means[1, x0]``.
+        Rows are named by component and feature coordinates, e.g. ``means[1, x0]``. In a
+        sparse fit they are the clusters' (``means[1, x0]`` is cluster 1), from the draws
+        with ``n_clusters_`` clusters, followed by ``n_clusters`` and
+        ``weight_concentration`` over every draw.
 
         Parameters
         ----------
@@ -617,7 +745,47 @@ covariance_prior_, degrees_of_freedom_prior_
             One row per parameter entry; by default mean, sd, HDI, MCSE, ESS and R-hat.
         """
         check_is_fitted(self)
+        if self._clusters is not None:
+            import pandas as pd
+
+            # The number of clusters may never change within a chain: no R-hat then.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tables = [az.summary(p, **kwargs) for p in self._cluster_posteriors()]
+            return pd.concat(tables)
         return az.summary(self.sample_trace_, var_names=list(self._spec.parameter_names), **kwargs)
+
+    def n_clusters_summary(self):
+        """The posterior of the number of clusters of a sparse fit, as a table.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            One row per number of clusters that some draw has: ``probability`` (as in
+            ``n_clusters_posterior_``), ``draws``, and the probability within each chain
+            (``chain 0``, ...), which should agree when the chains mix.
+        """
+        check_is_fitted(self)
+        if self._clusters is None:
+            raise AttributeError(
+                "n_clusters_summary needs a sparse fit: weight_concentration='sparse'."
+            )
+        import pandas as pd
+
+        posterior = self.sample_trace_.posterior
+        n_clusters = n_clusters_per_draw(posterior[COMPONENT_COUNTS].to_numpy())
+        k = self._spec.n_components
+        table = pd.DataFrame(
+            {
+                "probability": self.n_clusters_posterior_,
+                "draws": np.bincount(n_clusters.ravel(), minlength=k + 1),
+                **{
+                    f"chain {c}": n_clusters_distribution(chain, k)
+                    for c, chain in enumerate(n_clusters)
+                },
+            }
+        )
+        table.index.name = "n_clusters"
+        return table[table["draws"] > 0]
 
     @property
     def model_(self):
@@ -645,27 +813,22 @@ covariance_prior_, degrees_of_freedom_prior_
         state.pop("_model", None)
         return state
 
-    def _covariance_draws(self):
-        """Draws of the covariance variable, flattened over chains: (S, *shape)."""
-        covariance = self._spec.covariance
-        values = self.sample_trace_.posterior[covariance.trace_name].to_numpy()
-        return values.reshape(-1, *covariance.shape)
-
     def _covariance_matrices(self):
-        """Posterior mean covariance matrix of each component, (k, d, d)."""
-        return self._spec.covariance.covariance_matrices(self._covariance_draws())
+        """Posterior mean covariance matrix of each component (each cluster in a sparse
+        fit), (k, d, d)."""
+        spec, values = self._cluster_draws()
+        return spec.covariance.covariance_matrices(values[spec.covariance.trace_name])
 
     def _posterior_draws(self, n_draws=None):
         """Every posterior draw, or ``n_draws`` evenly spaced ones."""
         return draws_of(self.sample_trace_.posterior, self._spec, n_draws)
 
-    def _prediction_draws(self):
-        return self._posterior_draws(
-            None if self.prediction_draws == "all" else self.prediction_draws
-        )
+    def _n_prediction_draws(self):
+        return None if self.prediction_draws == "all" else self.prediction_draws
 
     def _predict_proba(self, X):
-        return category_probabilities(X, self._prediction_draws())
+        spec, values = self._cluster_draws()
+        return category_probabilities(X, draws_of(values, spec, self._n_prediction_draws()))
 
     def _check_fitted_data(self, X):
         check_is_fitted(self)
@@ -722,7 +885,9 @@ covariance_prior_, degrees_of_freedom_prior_
         log_density : ndarray of shape (n_samples,)
             Natural log of the density at each point.
         """
-        return log_predictive_density(self._check_fitted_data(X), self._prediction_draws())
+        return log_predictive_density(
+            self._check_fitted_data(X), self._posterior_draws(self._n_prediction_draws())
+        )
 
     def score(self, X, y=None):
         """Mean log posterior predictive density of ``X``; higher is better.

@@ -108,7 +108,9 @@ def initial_point(X, spec, labels, centers):
     n = X.shape[0]
     weights = spec.min_weight + (1 - k * spec.min_weight) * (counts + 1) / (n + k)
     covariance = spec.covariance
+    concentration = {"weight_concentration": np.asarray(spec.weight_concentration)}
     return {
+        **(concentration if spec.sparse else {}),
         "weights": weights,
         "means": means,
         covariance.trace_name: covariance.initial_value(

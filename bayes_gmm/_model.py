@@ -13,6 +13,9 @@ exactly uniform on the restricted simplex (the map is affine), and the factor
 prod w^(alpha - 1) makes it the restricted Dirichlet(alpha); PyMC's ``ordered`` transform
 on iid Normals is exactly the iid Normal prior restricted to increasing values.
 
+In the sparse mixture the Dirichlet concentration is a parameter with a Gamma prior, and
+there is no floor on the weights (``min_weight`` is 0), so that components can empty.
+
 The covariance type's object (``spec.covariance``) adds its own prior, its observed
 density in the latent model and its component densities in the marginal one.
 """
@@ -21,7 +24,9 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import ordered
+from pytensor.tensor.extra_ops import bincount
 
+from ._clusters import COMPONENT_COUNTS
 from ._spec import OBSERVED
 
 
@@ -45,8 +50,12 @@ def build_latent_model(X, spec, coords, transformed=False):
     a = spec.order_feature
     no_transform = {} if transformed else {"default_transform": None}
     with pm.Model(coords=coords) as model:
+        concentration = spec.weight_concentration
+        if spec.sparse:
+            shape, rate = spec.concentration_prior
+            concentration = pm.Gamma("weight_concentration", alpha=shape, beta=rate, **no_transform)
         weights = pm.Dirichlet(
-            "weights", a=np.full(k, spec.weight_concentration), dims="component", **no_transform
+            "weights", a=concentration * np.ones(k), dims="component", **no_transform
         )
         pm.Potential(
             "min_weight_potential",
@@ -65,6 +74,10 @@ def build_latent_model(X, spec, coords, transformed=False):
         )
         covariance = spec.covariance.pymc_prior(transformed)
         category = pm.Categorical("category", p=weights, dims="sample")
+        if spec.sparse:
+            # Points per component, traced with every draw: which components are occupied
+            # (the clusters) in the draw, without keeping every category.
+            pm.Deterministic(COMPONENT_COUNTS, bincount(category, minlength=k), dims="component")
         spec.covariance.pymc_observed_latent(
             OBSERVED, X, means, category, covariance, dims=("sample", "feature")
         )

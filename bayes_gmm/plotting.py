@@ -22,6 +22,7 @@ __all__ = [
     "plot_category_trace",
     "plot_cluster_posterior",
     "plot_mixture",
+    "plot_n_clusters",
     "plot_trace",
     "plot_uncertainty",
 ]
@@ -276,12 +277,13 @@ def plot_cluster_posterior(est, i, ax=None):
     2
     """
     i = _point_index(est, i)
-    k = est._spec.n_components
+    k = len(est.classes_)
     components = np.arange(k)
     proba = est.predict_proba(_named(est, _training_data(est)[i : i + 1]))[0]
     posterior = est.sample_trace_.posterior
     ax = _new_axes(ax)
-    if "category" not in posterior:
+    # A sparse fit's bars are its clusters; the sampled categories name components.
+    if "category" not in posterior or est._clusters is not None:
         ax.bar(components, proba, width=0.8, label="predict_proba (Rao-Blackwellised)")
     else:
         sampled = posterior["category"].isel(sample=i).to_numpy().ravel()
@@ -468,7 +470,7 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
     ax = _new_axes(ax)
     label = "uncertainty: 1 - max posterior probability"
     if kind == "hist":
-        ax.hist(uncertainty, bins=20, range=(0.0, 1.0 - 1.0 / est._spec.n_components))
+        ax.hist(uncertainty, bins=20, range=(0.0, 1.0 - 1.0 / len(est.classes_)))
         ax.set_xlabel(label)
         ax.set_ylabel("number of points")
     else:
@@ -476,4 +478,52 @@ def plot_uncertainty(est, X=None, ax=None, kind="hist"):
         ax.scatter(X[:, a], uncertainty, s=12)
         ax.set_xlabel(f"{_feature_label(est, a)} (order feature)")
         ax.set_ylabel(label)
+    return ax
+
+
+def plot_n_clusters(est, ax=None):
+    """Posterior probability of each number of clusters of a sparse fit, as bars.
+
+    Bars for the whole posterior (``est.n_clusters_posterior_``), and a marker per chain
+    for its own share of draws: chains that disagree have not mixed over the number of
+    clusters.
+
+    Parameters
+    ----------
+    est : BayesianMCMCMixture
+        An estimator fitted with ``weight_concentration="sparse"``.
+    ax : matplotlib Axes, default=None
+        Where to draw; None: a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from bayes_gmm import BayesianMCMCMixture
+    >>> from bayes_gmm.datasets import make_notebook_data
+    >>> from bayes_gmm.plotting import plot_n_clusters
+    >>> X, _ = make_notebook_data()
+    >>> est = BayesianMCMCMixture(
+    ...     6, weight_concentration="sparse", draws=100, tune=100, random_state=0
+    ... ).fit(X)
+    >>> ax = plot_n_clusters(est)
+    >>> ax.get_xlabel()
+    'number of clusters'
+    """
+    table = est.n_clusters_summary()
+    ax = _new_axes(ax)
+    ax.bar(table.index, table["probability"], width=0.6, label="all chains")
+    chains = [name for name in table if name.startswith("chain")]
+    for chain in chains:
+        ax.plot(table.index, table[chain], "o", label=chain)
+    ax.set_xticks(table.index)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("number of clusters")
+    ax.set_ylabel("posterior probability")
+    ax.set_title(f"n_components = {est._spec.n_components} at most")
+    ax.legend()
     return ax

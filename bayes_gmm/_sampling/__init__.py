@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from .._clusters import COMPONENT_COUNTS
 from .._lazy import az, pm
 from .._posterior import draws_of, sample_categories_given_draws
 from ._forked import run_forked
@@ -108,7 +109,9 @@ def sample_posterior(
     """
     latent = sampler != "nuts"
     names = spec.parameter_names
-    var_names = [*names, "category"] if keep_categories and latent else names
+    var_names = [*names, "category"] if keep_categories and latent else list(names)
+    if spec.sparse:
+        var_names.append(COMPONENT_COUNTS)
     kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
     with model, _quiet_pymc(settings["verbose"]):
         # The step methods subclass PyMC's, so their modules import it: here, not when

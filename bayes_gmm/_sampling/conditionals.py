@@ -8,12 +8,19 @@ them. :class:`.gibbs.GibbsMixtureStep` strings them into a sweep.
 import itertools
 
 import numpy as np
+from scipy.special import gammaln
 
 from ._truncated import slice_sample, truncated_beta, truncated_gamma, truncated_normal
 
 # Joint restricted-Dirichlet proposals tried before the pairwise update of the weights.
 _WEIGHT_PROPOSALS = 4
 _TINY = np.finfo(float).tiny
+# Random-walk Metropolis updates of the log concentration per sweep, and their step: about
+# the sd of log concentration under its Gamma prior (1 / sqrt(shape), 0.32 for shape 10),
+# which the conditional given the categories never exceeds by much. Each costs k log-gamma
+# evaluations, nothing beside the sweep's O(n k d).
+_CONCENTRATION_UPDATES = 5
+_CONCENTRATION_STEP = 0.3
 
 
 def sufficient_statistics(Z, category, n_components):
@@ -65,8 +72,48 @@ def sample_weights(rng, counts, concentration, min_weight, current):
     proposals = rng.dirichlet(alpha, size=_WEIGHT_PROPOSALS)
     valid = proposals.min(axis=1) >= min_weight
     if valid.any():
-        return proposals[np.argmax(valid)], True
+        # With no floor (the sparse mixture) an empty component's weight can fall below
+        # the smallest normal float, or to 0: it is stored as that float, so that every
+        # log weight stays finite. Such a component takes a point with probability below
+        # n * 1e-308, so no result can tell the difference.
+        return np.maximum(proposals[np.argmax(valid)], _TINY), True
     return pairwise_weights(rng, alpha, min_weight, current), False
+
+
+def concentration_log_density(log_concentration, counts, shape, rate):
+    """log p(e | z) + log e, up to a constant, for the Dirichlet concentration e = exp(x).
+
+    The Gamma(shape, rate) prior times the Dirichlet-multinomial probability of the
+    categories, the weights integrated out: Gamma(k e) / Gamma(n + k e) prod_c
+    Gamma(n_c + e) / Gamma(e). The added log e is the Jacobian of the log scale on which
+    :func:`sample_concentration` walks. Vectorised over ``log_concentration``.
+    """
+    x = np.asarray(log_concentration, dtype=float)
+    e = np.exp(x)
+    k, n = counts.shape[0], counts.sum()
+    occupied = counts[counts > 0]
+    # Empty components contribute Gamma(e) / Gamma(e) = 1.
+    per_component = gammaln(occupied[:, None] + e.ravel()) - gammaln(e.ravel())
+    likelihood = gammaln(k * e) - gammaln(n + k * e) + per_component.sum(0).reshape(e.shape)
+    return shape * x - rate * e + likelihood
+
+
+def sample_concentration(rng, counts, current, shape, rate):
+    """Update the sparse mixture's concentration e given the categories, weights integrated out.
+
+    Random-walk Metropolis on log e, which leaves p(e | z) invariant
+    (:func:`concentration_log_density`). The sweep then draws w | z, e fresh
+    (:func:`sample_weights`): the pair leaves p(e, w | z) invariant, and e moves without
+    the weights pinning it, as they would given w.
+    """
+    x = np.log(current)
+    log_p = concentration_log_density(x, counts, shape, rate)
+    for _ in range(_CONCENTRATION_UPDATES):
+        proposal = x + _CONCENTRATION_STEP * rng.standard_normal()
+        log_p_proposal = concentration_log_density(proposal, counts, shape, rate)
+        if np.log(rng.random()) < log_p_proposal - log_p:
+            x, log_p = proposal, log_p_proposal
+    return float(np.exp(x))
 
 
 def pairwise_weights(rng, alpha, min_weight, current):

@@ -1,7 +1,8 @@
 """Exact blocked Gibbs sampling of the latent mixture, as a PyMC step method.
 
 One sweep draws every block from its exact full conditional (:mod:`.conditionals`):
-categories, then weights, means and covariances. The step class only moves values between
+categories, then (in the sparse mixture) the Dirichlet concentration, then weights, means
+and covariances. The step class only moves values between
 PyMC's point dict and those pure functions.
 
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
@@ -14,7 +15,7 @@ from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
 from .._posterior import Draws, sample_categories_given_draws
-from .conditionals import sample_weights, sufficient_statistics
+from .conditionals import sample_concentration, sample_weights, sufficient_statistics
 
 
 class GibbsMixtureStep(BlockedStep):
@@ -61,14 +62,20 @@ class GibbsMixtureStep(BlockedStep):
         draws = Draws(point["weights"][None], means[None], factor)
         category = sample_categories_given_draws(rng, self._Z, draws)[0]
         counts, sums = sufficient_statistics(self._Z, category, spec.n_components)
+        new_point = dict(point)
+        concentration = spec.weight_concentration
+        if spec.sparse:
+            concentration = sample_concentration(
+                rng, counts, point["weight_concentration"], *spec.concentration_prior
+            )
+            new_point["weight_concentration"] = np.asarray(concentration)
         weights, joint_draw = sample_weights(
-            rng, counts, spec.weight_concentration, spec.min_weight, point["weights"]
+            rng, counts, concentration, spec.min_weight, point["weights"]
         )
         means = covariance.sample_means(
             rng, counts, sums, param, self._prior_loc, self._prior_scale, means, spec.order_feature
         )
         param = covariance.sample_covariance(rng, self._Z, category, counts, means, param)
-        new_point = dict(point)
         new_point["weights"] = weights
         new_point["means"] = self._center + self._scale * means
         new_point[name] = np.asarray(covariance.unstandardise(param, self._scale))

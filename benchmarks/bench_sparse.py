@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 from bench_real_data import load
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import BayesianGaussianMixture
 from sklearn.model_selection import GridSearchCV, KFold
@@ -46,7 +47,7 @@ def grid(X, covariance_type, max_k):
     search = GridSearchCV(
         base, {"n_components": ks}, cv=KFold(3, shuffle=True, random_state=0)
     ).fit(X)
-    fits = [base.set_params(n_components=k).fit(X) for k in ks]
+    fits = [clone(base).set_params(n_components=k).fit(X) for k in ks]
     bic = ks[int(np.argmin([f.bic(X) for f in fits]))]
     loo = ks[int(np.argmax([f.loo().elpd_loo for f in fits]))]
     return search.best_params_["n_components"], bic, loo, time.perf_counter() - start

@@ -199,6 +199,91 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
     return np.array(ranks), np.array(min_ess)
 
 
+# The sparse mixture: at most SPARSE_COMPONENTS components, one shared sd as in the 2015
+# PyMC notebook, the concentration from the estimator's fixed Gamma hyperprior.
+SPARSE_COMPONENTS = 4
+SPARSE_SD = {"sd_prior": "uniform", "sd_lower": 0.3, "sd_upper": 2.0}
+
+
+def _sparse_quantities(concentration, weights, means, sigma, category):
+    """Functions of (e, w, mu, sigma, z) that do not depend on the labels, per draw: e, the
+    number of clusters, sigma, and the weight and mean of point 0's component.
+
+    Arguments have leading draw axes: (S,), (S, k), (S, k), (S,), (S, n).
+    """
+    counts = np.stack([np.bincount(z, minlength=weights.shape[1]) for z in category])
+    own = category[:, 0]
+    rows = np.arange(own.size)
+    n_clusters = np.count_nonzero(counts, axis=1)
+    return np.stack(
+        [concentration, n_clusters, sigma, weights[rows, own], means[rows, own]], axis=1
+    )
+
+
+def sparse_sbc_ranks(n_replications=N_REPLICATIONS, seed=0, chains=None):
+    """SBC of the sparse mixture, on the label-free quantities of :func:`_sparse_quantities`.
+
+    The number of clusters is discrete: its ties with the truth are broken at random,
+    which keeps its rank uniform under an exact sampler. Returns the ranks and each fit's
+    smallest bulk ESS, as :func:`sbc_ranks`.
+    """
+    from bayes_gmm._spec import SPARSE_CONCENTRATION_PRIOR
+
+    rng = np.random.default_rng(seed)
+    chains = TEST_CHAINS if chains is None else chains
+    shape, rate = SPARSE_CONCENTRATION_PRIOR
+    k = SPARSE_COMPONENTS
+    ranks, min_ess = [], []
+    for replication in range(n_replications):
+        concentration = rng.gamma(shape) / rate
+        # Dirichlet(e) through log Gammas, G(e) = G(e + 1) U^(1/e): NumPy's Gamma draws
+        # underflow to 0 at shapes this small.
+        log_gamma = np.log(rng.gamma(concentration + 1, size=k)) + np.log(rng.random(k)) / (
+            concentration
+        )
+        weights = np.exp(log_gamma - log_gamma.max())
+        weights /= weights.sum()
+        means = rng.normal(MEAN_LOC, MEAN_SCALE, size=k)
+        sigma = rng.uniform(SPARSE_SD["sd_lower"], SPARSE_SD["sd_upper"])
+        category = rng.choice(k, size=N_POINTS, p=weights)
+        X = (means[category] + sigma * rng.normal(size=N_POINTS))[:, None]
+        est = BayesianMCMCMixture(
+            k,
+            covariance_type="tied_diag",
+            weight_concentration="sparse",
+            mean_prior_loc=MEAN_LOC,
+            mean_prior_scale=MEAN_SCALE,
+            random_state=replication,
+            **chains,
+            **SPARSE_SD,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X)
+        truth = _sparse_quantities(
+            np.array([concentration]),
+            weights[None],
+            means[None],
+            np.array([sigma]),
+            category[None],
+        )[0]
+        posterior = est.sample_trace_.posterior
+        sampled = _thinned(
+            _sparse_quantities(
+                posterior["weight_concentration"].to_numpy().ravel(),
+                posterior["weights"].to_numpy().reshape(-1, k),
+                posterior["means"].to_numpy().reshape(-1, k),
+                posterior["sigma"].to_numpy().ravel(),
+                posterior["category"].to_numpy().reshape(-1, N_POINTS),
+            ),
+            (truth.size,),
+        )
+        ties = rng.integers(0, (sampled == truth).sum(axis=0) + 1)
+        ranks.append((sampled < truth).sum(axis=0) + ties)
+        min_ess.append(est.convergence_["min_ess_bulk"])
+    return np.array(ranks), np.array(min_ess)
+
+
 def uniformity_p_values(ranks):
     """Chi-square test of uniform ranks per parameter, N_BINS equal bins of 0..L."""
     counts = np.stack([np.bincount(r * N_BINS // N_RANKS, minlength=N_BINS) for r in ranks.T])
@@ -260,8 +345,20 @@ def test_gibbs_sampler_is_calibrated(name):
     )
 
 
+@pytest.mark.slow
+def test_sparse_mixture_is_calibrated():
+    ranks, _ = sparse_sbc_ranks()
+    adjusted = calibration_p_values(ranks)
+    assert adjusted.min() > P_MIN, (
+        f"Holm-adjusted p {adjusted.round(4)}, outer-bin shares {outer_bin_shares(ranks).round(3)}"
+    )
+
+
 def _report(name, n_replications, chains):
-    ranks, min_ess = sbc_ranks(SETTINGS[name], n_replications, chains=chains)
+    if name == "sparse":
+        ranks, min_ess = sparse_sbc_ranks(n_replications, chains=chains)
+    else:
+        ranks, min_ess = sbc_ranks(SETTINGS[name], n_replications, chains=chains)
     shares = outer_bin_shares(ranks)
     pooled = shares.mean()
     # The parameters' shares are correlated; the se is that of one parameter's share, a
@@ -279,7 +376,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Print SBC statistics per setting.")
-    parser.add_argument("--settings", nargs="+", default=list(SETTINGS))
+    parser.add_argument("--settings", nargs="+", default=[*SETTINGS, "sparse"])
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(
         "--defaults", action="store_true", help="the estimator's default chains, not the test's"

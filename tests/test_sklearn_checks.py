@@ -14,10 +14,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayes_gmm import BayesianMCMCMixture
 
-# The default, and scikit-learn's default covariance type, whose fits run other code.
+# The default, scikit-learn's default covariance type, and the sparse mixture, whose fits
+# run other code.
 CHEAP = [
     BayesianMCMCMixture(draws=50, tune=50),
     BayesianMCMCMixture(covariance_type="full", draws=50, tune=50),
+    BayesianMCMCMixture(weight_concentration="sparse", draws=50, tune=50),
 ]
 
 

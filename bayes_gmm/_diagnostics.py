@@ -37,7 +37,7 @@ def convergence_report(trace, parameter_names, posteriors=None):
     # ArviZ returns NaN for it, with a warning that says nothing to the user.
     with np.errstate(divide="ignore", invalid="ignore"):
         # R-hat compares chains: with one there is none.
-        r_hat = xr.merge([az.rhat(p) for p in posteriors]) if n_chains > 1 else None
+        r_hat = xr.merge([_rhat(p) for p in posteriors]) if n_chains > 1 else None
         ess_bulk = xr.merge([az.ess(p, method="bulk") for p in posteriors])
         ess_tail = xr.merge([az.ess(p, method="tail") for p in posteriors])
     stats = trace.get("sample_stats")
@@ -63,6 +63,21 @@ def convergence_report(trace, parameter_names, posteriors=None):
     return report
 
 
+def _rhat(posterior):
+    """ArviZ's R-hat, and infinity where each chain stays at its own constant value.
+
+    ArviZ returns NaN there, as for a parameter that never moves at all, yet the chains
+    disagree completely: a sparse fit's chains can each keep their own number of clusters.
+    """
+    r_hat = az.rhat(posterior)
+    for name, values in posterior.items():
+        draws = values.to_numpy()
+        stuck = np.all(draws == draws[:, :1], axis=1)
+        apart = np.any(draws[:, 0] != draws[:1, 0], axis=0)
+        r_hat[name] = r_hat[name].copy(data=np.where(np.all(stuck, 0) & apart, np.inf, r_hat[name]))
+    return r_hat
+
+
 def _flat(dataset):
     return np.concatenate([dataset[name].to_numpy().ravel() for name in dataset])
 
@@ -70,12 +85,12 @@ def _flat(dataset):
 def _extreme(dataset, reduce):
     values = _flat(dataset)
     # NaN marks parameters that never move; None if nothing else is left.
-    return float(reduce(values)) if np.isfinite(values).any() else None
+    return float(reduce(values)) if not np.isnan(values).all() else None
 
 
 def _worst(dataset, arg_reduce):
     """Name of the entry at ``arg_reduce`` of a per-parameter dataset, as ``means[1, x0]``."""
-    if not np.isfinite(_flat(dataset)).any():
+    if np.isnan(_flat(dataset)).all():
         return None
     position = int(arg_reduce(_flat(dataset)))
     for name in dataset:

@@ -52,6 +52,22 @@ def test_chains_that_disagree_are_reported_with_numbers():
         warn_if_not_converged(report, 2, 1000, "the fit")
 
 
+def test_chains_each_stuck_at_their_own_value_have_infinite_r_hat():
+    """ArviZ gives NaN there, which would hide the worst disagreement there is; a value
+    that is the same constant in every chain still has none."""
+    trace = _trace(np.random.default_rng(2), [0.0, 0.0])
+    stuck = az.from_dict(
+        posterior={
+            "n_clusters": np.repeat([[2], [3]], 1000, axis=1),
+            "constant": np.ones((2, 1000)),
+        }
+    ).posterior
+    report = convergence_report(trace, PARAMETERS, [trace.posterior[list(PARAMETERS)], stuck])
+    assert report["max_r_hat"] == np.inf
+    assert report["worst_parameter"] == "n_clusters"
+    assert report["converged"] is False
+
+
 def test_divergences_and_low_ess_are_reported():
     report = {"max_r_hat": 1.0, "min_ess_bulk": 150.0, "min_ess_tail": 900.0, "divergences": 3}
     with pytest.warns(ConvergenceWarning, match="min bulk ESS 150 < 400; 3 divergent"):

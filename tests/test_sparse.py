@@ -25,6 +25,7 @@ from bayes_gmm._clusters import (
 )
 from bayes_gmm._posterior import draw_categorical
 from bayes_gmm._sampling.conditionals import (
+    collapsed_categories,
     concentration_log_density,
     sample_concentration,
     sample_weights,
@@ -99,6 +100,43 @@ def test_weights_with_empty_components_follow_the_dirichlet():
             expected = marginal.cdf(thresholds) * draws.shape[0]
             z = (observed - expected) / np.sqrt(expected * (1 - expected / draws.shape[0]))
             assert np.all(np.abs(z) < stats.norm.isf(P_MIN / (2 * 5 * 3)))
+
+
+def test_collapsed_category_updates_leave_their_conditional_invariant():
+    """Exact draws of p(z | mu, Sigma, e), the weights integrated out, each given one pass:
+    the configurations of 4 points in 3 components still follow that law (enumerated), and
+    most draws moved. The likelihoods leave every point undecided, component 2 is where
+    only point 3 fits, and e = 0.3 so that empty components matter."""
+    log_likelihood = np.log(
+        np.array([[0.5, 0.3, 0.2, 0.01], [0.4, 0.5, 0.3, 0.01], [0.1, 0.2, 0.5, 0.98]])
+    )
+    k, n, e = 3, 4, 0.3
+    configurations = np.array(np.meshgrid(*[np.arange(k)] * n, indexing="ij")).reshape(n, -1).T
+    counts = np.stack([np.bincount(z, minlength=k) for z in configurations])
+    log_p = (special.gammaln(counts + e) - special.gammaln(e)).sum(axis=1) + log_likelihood[
+        configurations, np.arange(n)
+    ].sum(axis=1)
+    p = np.exp(log_p - log_p.max())
+    p /= p.sum()
+    rng = np.random.default_rng(4)
+    n_draws = 40_000
+    start = configurations[rng.choice(p.size, size=n_draws, p=p)]
+    after = np.stack([collapsed_categories(rng, log_likelihood, z.copy(), e) for z in start])
+    assert np.mean(np.any(after != start, axis=1)) > 0.5
+    index = (after * k ** np.arange(n)[::-1]).sum(axis=1)
+    observed = np.bincount(index, minlength=p.size)
+    assert stats.chisquare(observed, n_draws * p).pvalue > P_MIN
+
+
+def test_collapsed_updates_choose_points_from_the_likelihood_alone():
+    """Points that one component explains beyond doubt are left as they are."""
+    log_likelihood = np.log(np.array([[1.0, 0.5, 1e-9], [1e-9, 0.5, 1.0]]))
+    rng = np.random.default_rng(5)
+    moved = np.zeros(3)
+    for _ in range(2000):
+        start = np.array([1, 0, 0])
+        moved += collapsed_categories(rng, log_likelihood, start.copy(), 0.01) != start
+    assert moved[0] == 0 and moved[2] == 0 and moved[1] > 0
 
 
 def _prior_n_clusters(n_points, n_components, shape, rate):

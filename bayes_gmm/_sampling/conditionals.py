@@ -20,6 +20,14 @@ _TINY = np.finfo(float).tiny
 # which the conditional given the categories never exceeds by much. Each costs k log-gamma
 # evaluations, nothing beside the sweep's O(n k d).
 _CONCENTRATION_UPDATES = 5
+# A point's components are undecided when the best one has less than 1 - this share of its
+# likelihood: below it a move has odds under about 1e-6 / concentration.
+_UNDECIDED = 1e-6
+# The most points that pass updates, so that a sweep's cost stays O(n k d). On five seeds
+# of the four data sets of benchmarks/bench_sparse.py, the two chains agreed on the number
+# of clusters (its R-hat at most 1.05) in 13 of 20 fits with 64, 10 with 16 or 256, and 9
+# without this update; the fits took about a quarter longer.
+_COLLAPSED_POINTS = 64
 _CONCENTRATION_STEP = 0.3
 
 
@@ -78,6 +86,41 @@ def sample_weights(rng, counts, concentration, min_weight, current):
         # n * 1e-308, so no result can tell the difference.
         return np.maximum(proposals[np.argmax(valid)], _TINY), True
     return pairwise_weights(rng, alpha, min_weight, current), False
+
+
+def collapsed_categories(
+    rng, log_likelihood, category, concentration, max_points=_COLLAPSED_POINTS
+):
+    """Update some categories with the weights integrated out: the sparse mixture's births
+    and deaths.
+
+    ``log_likelihood`` (k, n) is log Normal(x_i | mu_c, Sigma_c). Given the others, with
+    the weights integrated out under Dirichlet(e), P(z_i = c) is proportional to
+    (n_c^-i + e) Normal(x_i | mu_c, Sigma_c): an empty component offers e, where the
+    draw given the weights offers its weight, below 1e-30 half the time at e = 0.01. So
+    a point can open a cluster, and the last point of one can leave it, far more often
+    than given the weights. Single-site Gibbs updates, in turn, of the (at most ``max_points``)
+    points whose likelihood is least decided between components: a choice made from the
+    likelihoods alone, which this block does not change. Followed by fresh weights given
+    the categories (the sweep draws them next), the pair leaves the posterior invariant.
+    Updates ``category`` in place and returns it.
+    """
+    k = log_likelihood.shape[0]
+    shifted = log_likelihood - log_likelihood.max(axis=0)
+    likelihood = np.exp(shifted)
+    undecided = 1.0 - 1.0 / likelihood.sum(axis=0)
+    chosen = np.flatnonzero(undecided > _UNDECIDED)
+    chosen = chosen[np.argsort(-undecided[chosen], kind="stable")[:max_points]]
+    counts = np.bincount(category, minlength=k).astype(float)
+    u = rng.random(chosen.size)
+    for i, u_i in zip(chosen, u, strict=True):
+        counts[category[i]] -= 1
+        cumulative = np.cumsum((counts + concentration) * likelihood[:, i])
+        # Over the first k - 1 edges only: rounding cannot then give k.
+        new = int(np.count_nonzero(cumulative[:-1] < u_i * cumulative[-1]))
+        category[i] = new
+        counts[new] += 1
+    return category
 
 
 def concentration_log_density(log_concentration, counts, shape, rate):

@@ -14,8 +14,13 @@ import pymc as pm
 from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
-from .._posterior import Draws, sample_categories_given_draws
-from .conditionals import sample_concentration, sample_weights, sufficient_statistics
+from .._posterior import Draws, log_joint, sample_categories, sample_categories_given_draws
+from .conditionals import (
+    collapsed_categories,
+    sample_concentration,
+    sample_weights,
+    sufficient_statistics,
+)
 
 
 class GibbsMixtureStep(BlockedStep):
@@ -59,8 +64,18 @@ class GibbsMixtureStep(BlockedStep):
         param = covariance.standardise(point[name], self._scale)
 
         factor = covariance.precision_cholesky(param[None])
-        draws = Draws(point["weights"][None], means[None], factor)
-        category = sample_categories_given_draws(rng, self._Z, draws)[0]
+        if spec.sparse:
+            # log Normal(z_i | theta_c) once, for both category updates.
+            log_likelihood = log_joint(
+                self._Z, np.ones((1, spec.n_components)), means[None], factor
+            )[0]
+            category = sample_categories(rng, log_likelihood + np.log(point["weights"])[:, None])
+            category = collapsed_categories(
+                rng, log_likelihood, category, point["weight_concentration"]
+            )
+        else:
+            draws = Draws(point["weights"][None], means[None], factor)
+            category = sample_categories_given_draws(rng, self._Z, draws)[0]
         counts, sums = sufficient_statistics(self._Z, category, spec.n_components)
         new_point = dict(point)
         concentration = spec.weight_concentration

@@ -130,6 +130,20 @@ def _free_entries(covariance, per_component, full):
     return covariance.reshape(*lead, -1)
 
 
+def _fit(X, replication, chains, **params):
+    """A fit with the test's prior on the means, warnings of short chains silenced."""
+    est = BayesianMCMCMixture(
+        mean_prior_loc=MEAN_LOC,
+        mean_prior_scale=MEAN_SCALE,
+        random_state=replication,
+        **chains,
+        **params,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X)
+
+
 # The test's chains: one, 200 warm-up sweeps, every THIN-th of (N_RANKS - 1) * THIN draws.
 TEST_CHAINS = {"draws": (N_RANKS - 1) * THIN, "tune": 200, "chains": 1}
 
@@ -156,21 +170,17 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
     for replication in range(n_replications):
         weights, means, covariance = _draw_prior(rng, setting)
         X = _simulate(rng, weights, means, covariance, full)
-        est = BayesianMCMCMixture(
-            _n_components(setting),
+        est = _fit(
+            X,
+            replication,
+            chains,
+            n_components=_n_components(setting),
             covariance_type=covariance_type,
             weight_concentration=setting["weight_concentration"],
             min_weight=MIN_WEIGHT,
-            mean_prior_loc=MEAN_LOC,
-            mean_prior_scale=MEAN_SCALE,
-            random_state=replication,
-            **chains,
             **setting.get("sd", {}),
             **setting.get("covariance", {}),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X)
         # The prior is exchangeable, so sorting the truth on the feature the fit ordered
         # on gives a draw from the prior the fit used.
         order = np.argsort(means[:, est.order_feature_])
@@ -247,19 +257,15 @@ def sparse_sbc_ranks(n_replications=N_REPLICATIONS, seed=0, chains=None):
         sigma = rng.uniform(SPARSE_SD["sd_lower"], SPARSE_SD["sd_upper"])
         category = rng.choice(k, size=N_POINTS, p=weights)
         X = (means[category] + sigma * rng.normal(size=N_POINTS))[:, None]
-        est = BayesianMCMCMixture(
-            k,
+        est = _fit(
+            X,
+            replication,
+            chains,
+            n_components=k,
             covariance_type="tied_diag",
             weight_concentration="sparse",
-            mean_prior_loc=MEAN_LOC,
-            mean_prior_scale=MEAN_SCALE,
-            random_state=replication,
-            **chains,
             **SPARSE_SD,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X)
         truth = _sparse_quantities(
             np.array([concentration]),
             weights[None],

@@ -489,7 +489,8 @@ covariance_prior_, degrees_of_freedom_prior_
 
         Each chain keeps its draws with ``n_clusters_`` clusters, cut to the shortest
         chain's count so that chains compare like with like; the number of clusters and
-        the concentration keep every draw. Empty when a chain has no such draw.
+        the concentration keep every draw, and are all there is when a chain has no
+        draw with ``n_clusters_`` clusters.
         """
         import xarray as xr
 

@@ -218,9 +218,10 @@ def resolve_spec(params, scales, order_feature):
     if sparse and params["sampler"] != "gibbs":
         raise ValueError(
             f"sampler={params['sampler']!r} does not support weight_concentration='sparse': "
-            "counting the occupied components needs the categories that the Gibbs sweep "
-            "draws (NUTS sums them out, and with tiny weights its marginal model has "
-            "funnels it cannot cross); use sampler='gibbs'."
+            "its concentration update and the category updates that open and close "
+            "clusters are steps of the Gibbs sweep (NUTS sums the categories out, and "
+            "with weights near 0 its marginal model has funnels it cannot cross); use "
+            "sampler='gibbs'."
         )
     shape, rate = SPARSE_CONCENTRATION_PRIOR
     return MixtureSpec(

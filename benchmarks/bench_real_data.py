@@ -16,6 +16,8 @@ smallest bulk and tail ESS and the bulk ESS per second, next to ``GaussianMixtur
 ``--choose-k`` adds, for iris with ``covariance_type="full"``, the number of components
 that held-out score (3 shuffled folds, ``GridSearchCV``), ``bic`` and ``loo`` choose among 1..6.
 ``--tune N`` sets the warm-up per chain (default ``"auto"``), to compare warm-up lengths.
+``--samplers gibbs nuts`` fits each setting with each sampler, for ESS per second side by
+side (NUTS: PyMC's, 1000 warm-up steps, on the model with the categories summed out).
 """
 
 import argparse
@@ -103,6 +105,7 @@ def main():
     parser.add_argument("--types", nargs="+", default=list(COVARIANCE_TYPES))
     parser.add_argument("--choose-k", action="store_true")
     parser.add_argument("--tune", default="auto", help='warm-up per chain: "auto" or a number')
+    parser.add_argument("--samplers", nargs="+", default=["gibbs"], choices=["gibbs", "nuts"])
     args = parser.parse_args()
     tune = args.tune if args.tune == "auto" else int(args.tune)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -114,16 +117,15 @@ def main():
         X, y = load(data)
         for k in DATASETS[data]:
             for covariance_type in args.types:
-                # Warm-up: PyMC compiles each model structure once per process.
-                BayesianMCMCMixture(k, covariance_type=covariance_type, draws=10, tune=10).fit(X)
-                start = time.perf_counter()
-                est = BayesianMCMCMixture(
-                    k, covariance_type=covariance_type, tune=tune, random_state=0
-                )
-                est.fit(X)
-                seconds = time.perf_counter() - start
-                name = f"k={k} bayes_gmm {covariance_type}"
-                row(data, name, est.labels_, y, seconds, est.convergence_)
+                for sampler in args.samplers:
+                    settings = {"covariance_type": covariance_type, "sampler": sampler}
+                    # Warm-up: PyMC compiles each model structure once per process.
+                    BayesianMCMCMixture(k, draws=10, tune=10, **settings).fit(X)
+                    start = time.perf_counter()
+                    est = BayesianMCMCMixture(k, tune=tune, random_state=0, **settings).fit(X)
+                    seconds = time.perf_counter() - start
+                    name = f"k={k} {'bayes_gmm' if sampler == 'gibbs' else 'nuts'} "
+                    row(data, name + covariance_type, est.labels_, y, seconds, est.convergence_)
             if y is None:
                 continue
             for cls in (GaussianMixture, BayesianGaussianMixture):

@@ -169,23 +169,26 @@ def _prior_n_clusters(n_points, n_components, shape, rate):
 
 
 def test_occupied_components_without_data_follow_their_prior():
-    """The sweep's concentration, weight and category updates with no likelihood: the number
-    of occupied components after a run from a start with one, in independent replicates,
-    against its prior law. A wide Gamma(2, 2) prior on e spreads that law over 1..K."""
+    """The sweep's category (given the weights, then collapsed), concentration and weight
+    updates, in the sweep's order, with no likelihood: the number of occupied components
+    after a run from equal weights and e = 1, in independent replicates, against its prior
+    law. A wide Gamma(2, 2) prior on e spreads that law over 1..K."""
     n_points, k, shape, rate = 12, 4, 2.0, 2.0
     expected = _prior_n_clusters(n_points, k, shape, rate)
     np.testing.assert_allclose(expected.sum(), 1.0, atol=1e-6)
     rng = np.random.default_rng(2)
     n_replicates, n_sweeps = 1500, 40
+    no_data = np.zeros((k, n_points))  # every log-likelihood 0: the prior alone
     occupied = np.empty(n_replicates, dtype=int)
     for r in range(n_replicates):
         category, e, weights = np.zeros(n_points, dtype=int), 1.0, np.full(k, 1 / k)
         for _ in range(n_sweeps):
+            category = draw_categorical(rng, np.repeat(weights[:, None], n_points, axis=1))
+            category = collapsed_categories(rng, no_data, category, e)
             counts = np.bincount(category, minlength=k)
             e = sample_concentration(rng, counts, e, shape, rate)
             weights = sample_weights(rng, counts, e, 0.0, weights)[0]
-            category = draw_categorical(rng, np.repeat(weights[:, None], n_points, axis=1))
-        occupied[r] = np.count_nonzero(np.bincount(category, minlength=k))
+        occupied[r] = np.count_nonzero(counts)
     observed = np.bincount(occupied, minlength=k + 1)[1:]
     assert stats.chisquare(observed, n_replicates * expected[1:]).pvalue > P_MIN
 

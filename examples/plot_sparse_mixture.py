@@ -23,13 +23,14 @@ print(est.n_clusters_summary().round(3))
 
 # %%
 # Most of the posterior mass is on the three clusters the data were drawn from; the rest
-# is on a fourth, small cluster of a few points in the tails. Each chain's share (the
-# markers) says whether the chains agree, and here they do not quite: the number of
-# clusters mixes slowly, because points open and leave clusters one at a time, and the
-# ConvergenceWarning names it as the worst-mixing quantity. Longer chains fix that: with
-# ``chains=4, draws=4000`` (about 25 s on two cores) the four chains put 0.83 to 0.93 on
-# three clusters, 0.89 in all, with R-hat 1.015 (measured on 2026-11-30). The point
-# summaries describe the modal number of clusters, from the draws that have that many.
+# is on four, where one of them is split in two. Each chain's share (the markers) says
+# whether the chains agree, and here they do not quite: the number of clusters mixes
+# slowly, because a cluster splits or merges one point at a time, and the
+# ConvergenceWarning names it as the worst-mixing quantity. Longer chains bring them
+# together: with ``chains=4, draws=4000`` (about 25 s on two cores) the four chains put
+# 0.83 to 0.93 on three clusters, 0.89 in all, with R-hat 1.015 (measured on
+# 2026-11-30). The point summaries describe the modal number of clusters, from the draws
+# that have that many.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 plot_n_clusters(est, ax=axes[0])
 plot_mixture(est, ax=axes[1])

@@ -14,6 +14,11 @@ from ._lazy import az
 
 MAX_R_HAT = 1.01
 MIN_ESS = 400
+# draws="auto" grows the chains at least this many times over per extension, so that a
+# fit needs few of them, and aims this far past the length at which the ESS, growing in
+# proportion to the draws, would reach MIN_ESS: the ESS of a short run is noisy.
+MIN_GROWTH = 2
+ESS_MARGIN = 1.25
 # Central posterior interval used to judge whether the ordered means are separated.
 INTERVAL_PROB = 0.94
 
@@ -118,22 +123,63 @@ def _problems(report):
     return problems
 
 
-def warn_if_not_converged(report, n_chains, n_draws, fit):
+def draws_needed(report, n_draws):
+    """Draws per chain at which the smallest ESS would reach ``MIN_ESS`` x ``ESS_MARGIN``,
+    if it grew in proportion to the draws; None when no ESS falls short."""
+    ess = [report[f"min_ess_{kind}"] for kind in ("bulk", "tail")]
+    ess = [value for value in ess if value is not None]
+    if not ess or min(ess) >= MIN_ESS:
+        return None
+    return int(np.ceil(n_draws * ESS_MARGIN * MIN_ESS / max(min(ess), 1.0)))
+
+
+def next_chain_length(report, n_draws, max_draws):
+    """The draws per chain to continue to, or None: converged, or ``max_draws`` too few.
+
+    At least ``MIN_GROWTH`` times ``n_draws``, and the length :func:`draws_needed` gives
+    where an ESS falls short. Chains that would need more than ``max_draws`` at their
+    present rate are not continued (chains apart in modes that they seldom cross, most
+    often): the budget would be spent for a fit that still warns.
+    """
+    if report["converged"] or n_draws >= max_draws:
+        return None
+    needed = draws_needed(report, n_draws) or 0
+    if needed > max_draws:
+        return None
+    return min(max_draws, max(MIN_GROWTH * n_draws, needed))
+
+
+def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None):
     """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed.
 
     ``fit`` names the fit (its ``n_components`` and ``covariance_type``), so that the
-    warnings of a search over many fits say which one they concern.
+    warnings of a search over many fits say which one they concern. ``max_draws`` is the
+    budget of ``draws="auto"``, which either was spent or would not have been enough.
     """
     problems = _problems(report)
     if not problems:
         return
     worst = report.get("worst_parameter")
+    run = f"{n_chains} chains x {n_draws} draws"
+    if max_draws is None:
+        more = f"draws='auto' (which continues the chains up to max_draws) or draws={2 * n_draws}"
+    elif n_draws >= max_draws:
+        run += f", the budget max_draws={max_draws} spent"
+        more = f"a larger max_draws (e.g. {2 * max_draws})"
+    else:
+        needed = draws_needed(report, n_draws)
+        run += (
+            f"; at this rate the chains would need about {needed} draws each, more than "
+            f"max_draws={max_draws}, so they were not continued"
+        )
+        more = f"max_draws={needed}"
     warnings.warn(
         f"{fit}: the posterior sample may not be reliable: {'; '.join(problems)} "
-        f"({n_chains} chains x {n_draws} draws"
-        f"{'' if worst is None else f', worst mixing: {worst}'}). Try more draws and tune "
-        f"(e.g. draws={2 * n_draws}, tune={2 * n_draws}), more chains, or fewer "
-        "n_components; see est.summary() for which parameters mix badly.",
+        f"({run}{'' if worst is None else f'; worst mixing: {worst}'}). Try {more}, or "
+        "more chains. Where R-hat stays high as the chains grow, they sit in different "
+        "modes of the posterior that no chain crosses, and more draws will not join them: "
+        "compare the chains in est.summary() or bayes_gmm.plotting.plot_trace, and try "
+        "fewer n_components, another covariance_type, or weight_concentration='sparse'.",
         ConvergenceWarning,
         stacklevel=4,
     )

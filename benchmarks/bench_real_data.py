@@ -18,6 +18,9 @@ that held-out score (3 shuffled folds, ``GridSearchCV``), ``bic`` and ``loo`` ch
 ``--tune N`` sets the warm-up per chain (default ``"auto"``), to compare warm-up lengths.
 ``--samplers gibbs nuts`` fits each setting with each sampler, for ESS per second side by
 side (NUTS: PyMC's, 1000 warm-up steps, on the model with the categories summed out).
+``--draws auto 1000`` fits each setting with each value of ``draws`` (default: ``"auto"``,
+the estimator's), one after the other, for before and after side by side; the ``draws``
+column is the draws per chain the fit kept (``draws_``).
 """
 
 import argparse
@@ -65,12 +68,12 @@ def _number(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-def row(data, method, labels, y, seconds, report=None):
+def row(data, method, labels, y, seconds, report=None, draws=None):
     report = report or {}
     ess = report.get("min_ess_bulk")
     ari = None if y is None else adjusted_rand_score(y, labels)
     print(
-        f"{data:<12}{method:<36}{_number(ari, '.3f'):>7}{seconds:>8.2f}"
+        f"{data:<12}{method:<36}{_number(ari, '.3f'):>7}{_number(draws, 'd'):>6}{seconds:>8.2f}"
         f"{_number(report.get('max_r_hat'), '.3f'):>8}{_number(ess, '.0f'):>8}"
         f"{_number(report.get('min_ess_tail'), '.0f'):>8}"
         f"{_number(None if ess is None else ess / seconds, '.0f'):>8}",
@@ -106,11 +109,13 @@ def main():
     parser.add_argument("--choose-k", action="store_true")
     parser.add_argument("--tune", default="auto", help='warm-up per chain: "auto" or a number')
     parser.add_argument("--samplers", nargs="+", default=["gibbs"], choices=["gibbs", "nuts"])
+    parser.add_argument("--draws", nargs="+", default=["auto"], help='"auto" or numbers')
     args = parser.parse_args()
     tune = args.tune if args.tune == "auto" else int(args.tune)
+    draw_settings = [value if value == "auto" else int(value) for value in args.draws]
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(
-        f"{'data':<12}{'method':<36}{'ARI':>7}{'fit s':>8}{'max R^':>8}{'bulk':>8}"
+        f"{'data':<12}{'method':<36}{'ARI':>7}{'draws':>6}{'fit s':>8}{'max R^':>8}{'bulk':>8}"
         f"{'tail':>8}{'ESS/s':>8}"
     )
     for data in args.datasets:
@@ -121,11 +126,22 @@ def main():
                     settings = {"covariance_type": covariance_type, "sampler": sampler}
                     # Warm-up: PyMC compiles each model structure once per process.
                     BayesianMCMCMixture(k, draws=10, tune=10, **settings).fit(X)
-                    start = time.perf_counter()
-                    est = BayesianMCMCMixture(k, tune=tune, random_state=0, **settings).fit(X)
-                    seconds = time.perf_counter() - start
-                    name = f"k={k} {'bayes_gmm' if sampler == 'gibbs' else 'nuts'} "
-                    row(data, name + covariance_type, est.labels_, y, seconds, est.convergence_)
+                    for draws in draw_settings:
+                        start = time.perf_counter()
+                        est = BayesianMCMCMixture(
+                            k, draws=draws, tune=tune, random_state=0, **settings
+                        ).fit(X)
+                        seconds = time.perf_counter() - start
+                        name = f"k={k} {'bayes_gmm' if sampler == 'gibbs' else 'nuts'} "
+                        row(
+                            data,
+                            name + covariance_type,
+                            est.labels_,
+                            y,
+                            seconds,
+                            est.convergence_,
+                            est.draws_,
+                        )
             if y is None:
                 continue
             for cls in (GaussianMixture, BayesianGaussianMixture):

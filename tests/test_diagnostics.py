@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._diagnostics import (
     convergence_report,
+    next_chain_length,
     overlapping_components,
     warn_if_not_converged,
 )
@@ -120,3 +121,47 @@ def test_one_chain_has_no_r_hat(seed_data):
     # Without R-hat, the worst mixing parameter is the one with the smallest bulk ESS.
     summary = est.summary()
     assert summary.loc[est.convergence_["worst_parameter"], "ess_bulk"] == summary["ess_bulk"].min()
+
+
+def _report(r_hat, bulk, tail):
+    report = {"max_r_hat": r_hat, "min_ess_bulk": bulk, "min_ess_tail": tail, "divergences": None}
+    return {**report, "converged": r_hat <= 1.01 and min(bulk, tail) >= 400}
+
+
+@pytest.mark.parametrize(
+    ("report", "n_draws", "max_draws", "expected"),
+    [
+        # Converged, or the budget spent: no extension.
+        (_report(1.001, 500, 900), 1000, 8000, None),
+        (_report(1.05, 500, 900), 8000, 8000, None),
+        # R-hat alone misses: double.
+        (_report(1.02, 900, 900), 1000, 8000, 2000),
+        # The ESS would reach 400 x 1.25 in proportion: 1000 x 500 / 90, rounded up.
+        (_report(1.005, 90, 319), 1000, 8000, 5556),
+        (_report(1.005, 500, 300), 1000, 8000, 2000),
+        # Never beyond the budget,
+        (_report(1.02, 900, 900), 5000, 8000, 8000),
+        # and not at all when the chains would need more than the budget.
+        (_report(1.3, 3, 11), 1000, 8000, None),
+        (_report(1.005, 90, 319), 1000, 5000, None),
+    ],
+)
+def test_next_chain_length(report, n_draws, max_draws, expected):
+    assert next_chain_length(report, n_draws, max_draws) == expected
+
+
+@pytest.mark.parametrize(
+    ("n_draws", "message"),
+    [
+        (8000, r"\(2 chains x 8000 draws, the budget max_draws=8000 spent; worst.*max_draws \(e"),
+        (
+            1000,
+            r"\(2 chains x 1000 draws; at this rate the chains would need about 166667 draws "
+            r"each, more than max_draws=8000, so they were not continued.*Try max_draws=166667",
+        ),
+    ],
+)
+def test_the_budget_of_draws_auto_is_stated_in_the_warning(n_draws, message):
+    report = {**_report(1.3, 3, 11), "worst_parameter": "means[0, x0]"}
+    with pytest.warns(ConvergenceWarning, match=message):
+        warn_if_not_converged(report, 2, n_draws, "the fit", max_draws=8000)

@@ -14,6 +14,7 @@ import pymc as pm
 import pytest
 from scipy import stats
 from scipy.special import logsumexp, softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -22,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._posterior import log_joint
 from bayes_gmm._sampling.gibbs import GibbsMixtureStep
+from bayes_gmm._spec import OBSERVED, data_scales
 from tests.conftest import (
     COVARIANCE_TYPES,
     FAST,
@@ -478,3 +480,119 @@ def test_sampled_categories_agree_with_predict_proba_on_unequal_feature_scales(c
     ]
     est = BayesianMCMCMixture(covariance_type=covariance_type, **FAST).fit(X)
     _assert_sampled_categories_match_predict_proba(est, X)
+
+
+# draws="auto": chains continued until the diagnostics are met, within max_draws.
+
+
+def test_draws_auto_stops_at_the_first_run_when_it_converges(seed_fit):
+    assert seed_fit.draws == "auto"
+    assert seed_fit.convergence_["converged"]
+    assert seed_fit.draws_ == 1000
+    assert seed_fit.sample_trace_.posterior.sizes["draw"] == 1000
+
+
+def _grow_chains(monkeypatch, lengths):
+    """Make draws="auto" start with ``lengths[0]`` draws per chain and continue to each
+    later length in turn, whatever the diagnostics say (their rule is tested on its own)."""
+    from bayes_gmm import _estimator
+
+    monkeypatch.setattr(_estimator, "AUTO_DRAWS", lengths[0])
+    later = iter(lengths[1:])
+    monkeypatch.setattr(_estimator, "next_chain_length", lambda *args: next(later, None))
+
+
+def test_draws_auto_continues_the_chains_it_started(monkeypatch, seed_data):
+    _grow_chains(monkeypatch, [50, 120, 200])
+    X, _ = seed_data
+    with pytest.warns(ConvergenceWarning, match="2 chains x 200 draws"):
+        auto = BayesianMCMCMixture(max_draws=200, random_state=3).fit(X)
+    assert (auto.draws_, auto.tune_) == (200, 10)
+    trace = auto.sample_trace_
+    np.testing.assert_array_equal(trace.posterior["draw"], np.arange(200))
+    assert trace.posterior["category"].shape == (2, 200, 500)
+    assert trace.log_likelihood[OBSERVED].shape == (2, 200, 500)
+    assert trace.sample_stats.sizes["draw"] == 200
+    assert trace.posterior.attrs["sampler"] == "gibbs"
+    # The extensions append to the first run, which is the fit with that many draws, and
+    # every chain moves on from where it stopped.
+    with pytest.warns(ConvergenceWarning):
+        first = BayesianMCMCMixture(draws=50, random_state=3).fit(X)
+    for name in ("weights", "means", "sigma"):
+        draws = trace.posterior[name].to_numpy()
+        np.testing.assert_array_equal(draws[:, :50], first.sample_trace_.posterior[name])
+        for joint in (50, 120):
+            assert not np.array_equal(draws[:, joint], draws[:, joint - 1])
+    _grow_chains(monkeypatch, [50, 120, 200])
+    with pytest.warns(ConvergenceWarning):
+        again = BayesianMCMCMixture(max_draws=200, random_state=3).fit(X)
+    assert _posterior_bytes(again) == _posterior_bytes(auto)
+
+
+def test_draws_auto_drops_category_draws_that_grew_too_large(monkeypatch, seed_data):
+    from bayes_gmm import _estimator
+
+    _grow_chains(monkeypatch, [50, 200])
+    # The first run's categories (2 x 50 x 500) fit under the bound, the final ones not.
+    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 100_000)
+    X, _ = seed_data
+    with pytest.warns(ConvergenceWarning):
+        est = BayesianMCMCMixture(max_draws=200, random_state=0).fit(X)
+    assert est.draws_ == 200
+    assert "category" not in est.sample_trace_.posterior
+    assert "log_likelihood" not in est.sample_trace_.groups()
+    assert np.isfinite(est.loo().elpd_loo)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"draws": 500, "max_draws": 2000}, r"max_draws=2000 applies only with draws='auto'"),
+        ({"sampler": "nuts", "max_draws": 2000}, r"max_draws=2000 .* sampler='nuts'"),
+        ({"max_draws": 0}, "'max_draws' parameter .* Got 0"),
+        ({"draws": "long"}, "'draws' parameter .* Got 'long'"),
+    ],
+)
+def test_max_draws_is_refused_where_it_does_not_apply(seed_data, params, message):
+    X, _ = seed_data
+    with pytest.raises(ValueError, match=message):
+        BayesianMCMCMixture(**params).fit(X)
+
+
+def test_draws_auto_is_one_run_of_1000_for_the_other_samplers():
+    for sampler in ("nuts", "metropolis"):
+        assert BayesianMCMCMixture(sampler=sampler)._draw_budget() == (1000, 1000)
+    assert BayesianMCMCMixture()._draw_budget() == (1000, 8000)
+    assert BayesianMCMCMixture(max_draws=500)._draw_budget() == (500, 500)
+    assert BayesianMCMCMixture(draws=300)._draw_budget() == (300, 300)
+
+
+@pytest.mark.parametrize("weight_concentration", [1.0, "sparse"])
+def test_a_gibbs_sweep_does_not_read_the_categories_it_starts_from(seed_data, weight_concentration):
+    """What makes a chain continued from its last parameters (draws="auto") the same chain:
+    the sweep draws the categories first, from the parameters alone."""
+    X, _ = seed_data
+    est = BayesianMCMCMixture(
+        weight_concentration=weight_concentration,
+        n_components=4,
+        draws=20,
+        tune=20,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X)
+    scales = data_scales(X)
+    posterior = est.sample_trace_.posterior
+    point = {
+        name: posterior[name].isel(chain=0, draw=-1).to_numpy()
+        for name in est._spec.parameter_names
+    }
+    rng = np.random.default_rng(0)
+    with est.model_:
+        step = GibbsMixtureStep(X=X, spec=est._spec, center=scales.median, spread=scales.spread)
+    results = []
+    for category in (np.zeros(500, dtype=int), rng.integers(0, 4, 500)):
+        step.rng = np.random.default_rng(1)
+        results.append(step.step({**point, "category": category})[0])
+    for name, value in results[0].items():
+        np.testing.assert_array_equal(value, results[1][name])

@@ -47,7 +47,12 @@ def test_far_apart_clusters_with_tiny_variances():
 def test_components_that_lose_all_their_points():
     X, _ = make_notebook_data()
     est = BayesianMCMCMixture(
-        4, covariance_type="diag", min_weight=0, weight_concentration=0.1, random_state=0
+        4,
+        covariance_type="diag",
+        min_weight=0,
+        weight_concentration=0.1,
+        draws=1000,
+        random_state=0,
     ).fit(X)
     category = est.sample_trace_.posterior["category"].to_numpy().reshape(-1, X.shape[0])
     empty = [np.bincount(c, minlength=4).min() == 0 for c in category]

@@ -26,6 +26,7 @@ from .nuts import check_nuts_backend, explain_backend_failure, marginal_initvals
 
 __all__ = [
     "SAMPLERS",
+    "continue_chains",
     "parallel_context",
     "pymc_sample_kwargs",
     "sample_posterior",
@@ -148,6 +149,31 @@ def sample_posterior(
         )
     trace.posterior.attrs["sampler"] = sampler if latent else f"nuts ({nuts_sampler})"
     return trace
+
+
+def continue_chains(model, X, spec, trace, scales, *, draws, **settings):
+    """``trace`` with each Gibbs chain continued by ``draws`` more sweeps from its last draw.
+
+    The sweep draws the categories first, from the parameters alone, so a chain restarted
+    at its last parameters goes on as one chain would; with nothing adapted during
+    warm-up, no second warm-up is needed. The categories of the start are not read.
+    ``settings`` are :func:`sample_posterior`'s.
+    """
+    posterior = trace.posterior
+    names = spec.parameter_names
+    starts = [
+        {
+            **{name: posterior[name].isel(chain=c, draw=-1).to_numpy() for name in names},
+            "category": np.zeros(X.shape[0], dtype=int),
+        }
+        for c in range(posterior.sizes["chain"])
+    ]
+    more = sample_posterior(
+        "gibbs", model, X, spec, starts, scales, draws=draws, tune=0, **settings
+    )
+    joined = az.concat(trace, more, dim="draw")
+    joined.posterior.attrs = posterior.attrs
+    return joined
 
 
 def _sample_chains(initvals, kwargs):

@@ -158,13 +158,13 @@ n_features), or None, default=None
         Most draws per chain that ``draws="auto"`` may run; None: 8000. Only with
         ``draws="auto"`` and ``sampler="gibbs"``.
     tune : "auto" or int, default="auto"
-        Warm-up iterations per chain, discarded. ``"auto"``: a fifth of ``draws`` (200 at
-        the default) for ``"gibbs"``, whose sweeps adapt nothing, so that warm-up only
-        has to forget a start that is already a plausible partition (``draws`` in the
-        sparse mixture, whose k-means start occupies every component, and whose
-        superfluous components take longer to empty); 1000 for ``"nuts"``
-        and ``"metropolis"``, which tune their step sizes during it. The value used is
-        ``tune_``.
+        Warm-up iterations per chain, discarded. ``"auto"``: a fifth of ``draws`` (of the
+        first run's 1000 with ``draws="auto"``: 200) for ``"gibbs"``, whose sweeps adapt
+        nothing, so that warm-up only has to forget a start that is already a plausible
+        partition (``draws``, or 1000, in the sparse mixture, whose k-means start
+        occupies every component, and whose superfluous components take longer to
+        empty); 1000 for ``"nuts"`` and ``"metropolis"``, which tune their step sizes
+        during it. The value used is ``tune_``.
     chains : int, default=2
         Independent chains.
     prediction_draws : int or "all", default=200

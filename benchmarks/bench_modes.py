@@ -1,10 +1,11 @@
 """Where the chains disagree: modes of the posterior, seen by Gibbs and by NUTS.
 
-Run: ``python benchmarks/bench_modes.py [--chains 4] [--draws 4000] [--nuts]``.
+Run: ``python benchmarks/bench_modes.py [--chains 4] [--draws 8000] [--nuts]
+[--settings iris:full:3 ...]``.
 
-The real-data fits whose chains do not reach R-hat 1.01 with ``draws="auto"`` (wine with
-full and tied matrices, Old Faithful with three full matrices, the galaxies velocities
-with four components) are fitted with more chains and draws, each chain from its own
+Real-data fits with full or tied matrices, whose chains mix slowly or not at all (iris,
+wine, Old Faithful with three components, the galaxies velocities with four), are fitted
+with more chains and draws (Gibbs: 4 x 8000 by default), each chain from its own
 plausible k-means partition. For every chain the script prints the mean and sd of the
 log-likelihood (categories summed out) over its draws, its posterior mean weights, and
 the adjusted Rand index between its modal partition and chain 0's. Chains whose
@@ -24,9 +25,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._posterior import draws_of
+from bayes_gmm._scoring import category_probabilities
 from bayes_gmm._spec import OBSERVED
 
 SETTINGS = [
+    ("iris", "full", 3),
     ("wine", "full", 3),
     ("wine", "tied", 3),
     ("faithful", "full", 3),
@@ -34,17 +38,19 @@ SETTINGS = [
 ]
 
 
-def modal_partition(category):
-    """Each point's most frequent category over one chain's draws, (draws, n) -> (n,)."""
-    k = int(category.max()) + 1
-    counts = np.stack([(category == c).sum(axis=0) for c in range(k)])
-    return counts.argmax(axis=0)
+def modal_partition(est, chain):
+    """Each point's most probable component over 200 of one chain's draws."""
+    posterior = est.sample_trace_.posterior.isel(chain=[chain])
+    draws = draws_of(posterior, est._spec, 200)
+    return category_probabilities(est._training_data(), draws).argmax(axis=1)
 
 
 def describe(est, label, seconds):
     posterior = est.sample_trace_.posterior
-    log_likelihood = est.sample_trace_.log_likelihood[OBSERVED].sum("sample").to_numpy()
-    partitions = [modal_partition(chain) for chain in posterior["category"].to_numpy()]
+    # Computed here when the fit dropped it to bound memory.
+    trace = est._trace_with_log_likelihood()
+    log_likelihood = trace.log_likelihood[OBSERVED].sum("sample").to_numpy()
+    partitions = [modal_partition(est, c) for c in range(posterior.sizes["chain"])]
     report = est.convergence_
     print(
         f"{label}: {posterior.sizes['chain']} chains x {est.draws_} draws, {seconds:.0f} s, "
@@ -64,11 +70,15 @@ def describe(est, label, seconds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--draws", type=int, default=4000)
+    parser.add_argument("--draws", type=int, default=8000)
     parser.add_argument("--nuts", action="store_true")
+    parser.add_argument("--settings", nargs="+", help="data:type:k, as wine:full:3")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    for data, covariance_type, k in SETTINGS:
+    settings = SETTINGS
+    if args.settings:
+        settings = [(d, t, int(k)) for d, t, k in (s.split(":") for s in args.settings)]
+    for data, covariance_type, k in settings:
         X, _ = load(data)
         samplers = [("gibbs", args.draws)] + ([("nuts", 1000)] if args.nuts else [])
         for sampler, draws in samplers:

@@ -149,12 +149,14 @@ def next_chain_length(report, n_draws, max_draws):
     return min(max_draws, max(MIN_GROWTH * n_draws, needed))
 
 
-def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None):
+def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None, sparse=False):
     """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed.
 
     ``fit`` names the fit (its ``n_components`` and ``covariance_type``), so that the
     warnings of a search over many fits say which one they concern. ``max_draws`` is the
     budget of ``draws="auto"``, which either was spent or would not have been enough.
+    ``sparse``: the fit is a sparse mixture, whose chains can disagree on the number of
+    clusters.
     """
     problems = _problems(report)
     if not problems:
@@ -162,7 +164,7 @@ def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None):
     worst = report.get("worst_parameter")
     run = f"{n_chains} chains x {n_draws} draws"
     if max_draws is None:
-        more = f"draws='auto' (which continues the chains up to max_draws) or draws={2 * n_draws}"
+        more = f"draws={2 * n_draws} (or draws='auto' with the Gibbs sampler)"
     elif n_draws >= max_draws:
         run += f", the budget max_draws={max_draws} spent"
         more = f"a larger max_draws (e.g. {2 * max_draws})"
@@ -173,13 +175,18 @@ def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None):
             f"max_draws={max_draws}, so they were not continued"
         )
         more = f"max_draws={needed}"
+    compare = (
+        "compare the chains in est.n_clusters_summary() and est.summary()"
+        if sparse
+        else "compare the chains in est.summary() or bayes_gmm.plotting.plot_trace, and try "
+        "fewer n_components, another covariance_type, or weight_concentration='sparse'"
+    )
     warnings.warn(
         f"{fit}: the posterior sample may not be reliable: {'; '.join(problems)} "
         f"({run}{'' if worst is None else f'; worst mixing: {worst}'}). Try {more}, or "
         "more chains. Where R-hat stays high as the chains grow, they sit in different "
-        "modes of the posterior that no chain crosses, and more draws will not join them: "
-        "compare the chains in est.summary() or bayes_gmm.plotting.plot_trace, and try "
-        "fewer n_components, another covariance_type, or weight_concentration='sparse'.",
+        f"modes of the posterior that no chain crosses, and more draws will not join them: "
+        f"{compare}.",
         ConvergenceWarning,
         stacklevel=4,
     )

@@ -453,6 +453,7 @@ covariance_prior_, degrees_of_freedom_prior_
             self.draws_,
             fit,
             max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
+            sparse=spec.sparse,
         )
         warn_if_order_does_not_separate(
             self._cluster_draws()[1]["means"],

@@ -165,3 +165,9 @@ def test_the_budget_of_draws_auto_is_stated_in_the_warning(n_draws, message):
     report = {**_report(1.3, 3, 11), "worst_parameter": "means[0, x0]"}
     with pytest.warns(ConvergenceWarning, match=message):
         warn_if_not_converged(report, 2, n_draws, "the fit", max_draws=8000)
+
+
+def test_a_sparse_fit_is_pointed_to_its_number_of_clusters():
+    with pytest.warns(ConvergenceWarning, match=r"n_clusters_summary\(\)") as record:
+        warn_if_not_converged(_report(1.3, 3, 11), 2, 1000, "the fit", sparse=True)
+    assert "weight_concentration='sparse'" not in str(record[0].message)

@@ -503,7 +503,17 @@ def _grow_chains(monkeypatch, lengths):
 
 
 def test_draws_auto_continues_the_chains_it_started(monkeypatch, seed_data):
+    from bayes_gmm import _sampling
+
     _grow_chains(monkeypatch, [50, 120, 200])
+    starts, sample_posterior = [], _sampling.sample_posterior
+
+    def recording(sampler, model, X, spec, initvals, *args, **kwargs):
+        if kwargs["tune"] == 0:
+            starts.append(initvals)
+        return sample_posterior(sampler, model, X, spec, initvals, *args, **kwargs)
+
+    monkeypatch.setattr(_sampling, "sample_posterior", recording)
     X, _ = seed_data
     with pytest.warns(ConvergenceWarning, match="2 chains x 200 draws"):
         auto = BayesianMCMCMixture(max_draws=200, random_state=3).fit(X)
@@ -515,14 +525,16 @@ def test_draws_auto_continues_the_chains_it_started(monkeypatch, seed_data):
     assert trace.sample_stats.sizes["draw"] == 200
     assert trace.posterior.attrs["sampler"] == "gibbs"
     # The extensions append to the first run, which is the fit with that many draws, and
-    # every chain moves on from where it stopped.
+    # each chain starts again where it stopped, with no warm-up.
     with pytest.warns(ConvergenceWarning):
         first = BayesianMCMCMixture(draws=50, random_state=3).fit(X)
+    assert len(starts) == 2
     for name in ("weights", "means", "sigma"):
         draws = trace.posterior[name].to_numpy()
         np.testing.assert_array_equal(draws[:, :50], first.sample_trace_.posterior[name])
-        for joint in (50, 120):
-            assert not np.array_equal(draws[:, joint], draws[:, joint - 1])
+        for extension, stopped in zip(starts, (49, 119), strict=True):
+            for chain in range(2):
+                np.testing.assert_array_equal(extension[chain][name], draws[chain, stopped])
     _grow_chains(monkeypatch, [50, 120, 200])
     with pytest.warns(ConvergenceWarning):
         again = BayesianMCMCMixture(max_draws=200, random_state=3).fit(X)

@@ -417,7 +417,7 @@ covariance_prior_, degrees_of_freedom_prior_
             **settings,
         )
         trace.posterior.attrs.update(_model_attrs(spec))
-        self._set_posterior(trace, spec)
+        self._set_trace(trace, spec)
         # draws="auto": continue the chains until the diagnostics are met or the budget
         # is spent; each extension draws its own seed from the fit's.
         extension = 0
@@ -434,7 +434,8 @@ covariance_prior_, degrees_of_freedom_prior_
                 random_seed=int(seed),
                 **settings,
             )
-            self._set_posterior(trace, spec)
+            self._set_trace(trace, spec)
+        self._set_point_summaries()
         if n_samples * self.chains * self.draws_ > MAX_POINTWISE_DRAWS:
             # Kept while the first draws were few enough; the extensions went past the bound.
             if "category" in trace.posterior:
@@ -489,6 +490,12 @@ covariance_prior_, degrees_of_freedom_prior_
 
     def _set_posterior(self, trace, spec):
         """Every attribute derived from the trace: shared by fit and load."""
+        self._set_trace(trace, spec)
+        self._set_point_summaries()
+
+    def _set_trace(self, trace, spec):
+        """The trace, the resolved model, the clusters of a sparse fit and ``convergence_``:
+        what ``draws="auto"`` reads after each run, before the point summaries are due."""
         self.tune_ = self._resolved_tune()
         self.draws_ = trace.posterior.sizes["draw"]
         self._spec = spec
@@ -508,6 +515,12 @@ covariance_prior_, degrees_of_freedom_prior_
             )
             self.n_clusters_ = int(np.argmax(self.n_clusters_posterior_))
             self._clusters = occupied_components(counts, self.n_clusters_)
+        self.convergence_ = convergence_report(
+            trace, spec.parameter_names, self._cluster_posteriors() if spec.sparse else None
+        )
+
+    def _set_point_summaries(self):
+        """Posterior means, scikit-learn's covariance layouts, ``classes_`` and ``labels_``."""
         cluster_spec, values = self._cluster_draws()
         covariance = cluster_spec.covariance
         self.weights_ = values["weights"].mean(axis=0)
@@ -519,9 +532,6 @@ covariance_prior_, degrees_of_freedom_prior_
         # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
         self.classes_ = np.arange(cluster_spec.n_components)
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
-        self.convergence_ = convergence_report(
-            trace, spec.parameter_names, self._cluster_posteriors() if spec.sparse else None
-        )
 
     def _cluster_draws(self):
         """The model the point summaries describe, and its draws flattened over chains.

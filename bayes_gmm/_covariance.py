@@ -192,14 +192,15 @@ class DiagonalCovariance:
             rng, counts, sums, self.expand(sigma), prior_loc, prior_scale, current, order
         )
 
-    def sample_covariance(self, rng, Z, category, counts, means, sigma):
-        """sigma | z, mu: residuals pooled over what the type ties (:func:`sample_sigma`)."""
+    def sample_covariance(self, rng, Z, category, counts, means, sigma, beta=1.0):
+        """sigma | z, mu: residuals pooled over what the type ties (:func:`sample_sigma`),
+        at inverse temperature ``beta``: beta n_c squared residuals summing to beta SS_c."""
         resid_sq = squared_residuals(Z, category, means)
         n_terms = self._pool(np.broadcast_to(counts[:, None], resid_sq.shape))
         return sample_sigma(
             rng,
-            n_terms,
-            self._pool(resid_sq),
+            beta * n_terms,
+            beta * self._pool(resid_sq),
             self.sd_lower,
             self.sd_upper,
             sigma,
@@ -483,13 +484,14 @@ class FullCovariance:
             rng, counts, sums, precisions, prior_loc, prior_scale, current, order
         )
 
-    def sample_covariance(self, rng, Z, category, counts, means, covariance):
-        """Sigma | z, mu ~ InverseWishart(df + n_c, Psi + S_c), exactly (Bartlett)."""
+    def sample_covariance(self, rng, Z, category, counts, means, covariance, beta=1.0):
+        """Sigma | z, mu ~ InverseWishart(df + beta n_c, Psi + beta S_c), exactly (Bartlett),
+        at inverse temperature ``beta``."""
         scatter = scatter_matrices(Z, category, means)
         if self._tied:
             scatter, counts = scatter.sum(axis=0), counts.sum()
-        posterior_scale = np.linalg.cholesky(self.scale + scatter)
-        return sample_inverse_wishart(rng, self.degrees_of_freedom + counts, posterior_scale)
+        posterior_scale = np.linalg.cholesky(self.scale + beta * scatter)
+        return sample_inverse_wishart(rng, self.degrees_of_freedom + beta * counts, posterior_scale)
 
     def initial_value(self, X, category, means, counts, mean_prior_scale):
         """The conditional mode (Psi + S_c) / (df + n_c + d + 1): positive definite even for

@@ -31,7 +31,10 @@ def convergence_report(trace, parameter_names, posteriors=None):
     clusters of a sparse fit, and its number of clusters, whose draws are all kept).
     ``max_r_hat`` is None with a single chain. ``divergences`` is the number of divergent
     transitions and ``acceptance_rate`` the mean acceptance where the sampler reports them
-    (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals.
+    (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals. A
+    tempered fit adds ``inverse_temperatures`` (each chain's ladder), ``swap_rates``
+    (each neighbour pair's) and ``round_trips`` (each chain's); a chain without a round
+    trip misses the thresholds.
     """
     import xarray as xr
 
@@ -64,8 +67,22 @@ def convergence_report(trace, parameter_names, posteriors=None):
     }
     if report["worst_parameter"] is None:
         report["worst_parameter"] = _worst(ess_bulk, np.nanargmin)
+    if stats is not None and "round_trips" in stats:
+        report.update(_exchange_report(stats))
     report["converged"] = not _problems(report)
     return report
+
+
+def _exchange_report(stats):
+    """The ladder of a tempered fit: each chain's inverse temperatures and round trips,
+    and each neighbour pair's mean swap probability over chains and draws."""
+    with np.errstate(invalid="ignore"):
+        swap_rates = np.nanmean(stats["swap_probability"].to_numpy(), axis=(0, 1))
+    return {
+        "inverse_temperatures": stats["inverse_temperature"].isel(draw=-1).to_numpy().tolist(),
+        "swap_rates": swap_rates.tolist(),
+        "round_trips": stats["round_trips"].sum("draw").to_numpy().tolist(),
+    }
 
 
 def _rhat(posterior):
@@ -120,6 +137,16 @@ def _problems(report):
             problems.append(f"min {kind} ESS {value:.0f} < {MIN_ESS}")
     if report["divergences"]:
         problems.append(f"{report['divergences']} divergent transitions")
+    round_trips = report.get("round_trips")
+    if round_trips is not None and min(round_trips) == 0:
+        # Swap rates can look fine across a ladder that no state travels from end to end:
+        # then the hotter replicas carry nothing between modes (DESIGN.md section 8).
+        stuck = [c for c, trips in enumerate(round_trips) if trips == 0]
+        problems.append(
+            f"no round trip between the coldest and hottest replicas in chain(s) "
+            f"{', '.join(map(str, stuck))} (swap rates by pair: "
+            f"{', '.join(f'{rate:.2f}' for rate in report['swap_rates'])})"
+        )
     return problems
 
 

@@ -33,7 +33,7 @@ from ._initial_point import (
 from ._lazy import az
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
-from ._sampling import SAMPLERS, continue_chains, sample_posterior
+from ._sampling import SAMPLERS, sample_until
 from ._sampling.nuts import BACKENDS
 from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood
 from ._spec import OBSERVED, MixtureSpec, data_scales, resolve_spec
@@ -167,6 +167,19 @@ n_features), or None, default=None
         during it. The value used is ``tune_``.
     chains : int, default=2
         Independent chains.
+    n_temperatures : int, default=1
+        Replicas per chain of parallel tempering, with ``sampler="gibbs"``; 1 is the plain
+        Gibbs sampler. Replica t samples the posterior with its likelihood raised to a
+        power beta_t, from beta = 1 (the posterior, the replica that is recorded) down
+        a ladder of flatter ones, on which clusters merge and part easily; after each
+        sweep of every replica, neighbouring temperatures exchange states by a
+        Metropolis test, so that a chain can cross between modes (partitions of the data)
+        that a plain chain never leaves. Every update, exchanges included, leaves the
+        posterior invariant. During warm-up the ladder adapts so that neighbours exchange
+        30% of the time; it is fixed after. A fit costs about ``n_temperatures`` times
+        an untempered one. ``convergence_`` reports the ladder, its swap rates and its
+        round trips (a state's journey from the posterior to the hottest replica and
+        back), which are what shows that the replicas connect the modes.
     prediction_draws : int or "all", default=200
         Posterior draws that :meth:`predict_proba`, :meth:`predict`,
         :meth:`score_samples` and :meth:`score` average over: that many evenly spaced
@@ -241,14 +254,19 @@ covariance_prior_, degrees_of_freedom_prior_
         ESS < 400 or any divergence; another warns when the ordered means overlap. In
         a sparse fit they cover the clusters (each chain's draws with ``n_clusters_``
         clusters, cut to the shortest chain's count), the concentration, and the number
-        of clusters, whose R-hat says whether the chains agree on it.
+        of clusters, whose R-hat says whether the chains agree on it. A tempered fit
+        (``n_temperatures > 1``) adds ``inverse_temperatures`` (each chain's ladder after
+        warm-up), ``swap_rates`` (each neighbour pair's mean swap probability) and
+        ``round_trips`` (each chain's count); a chain with no round trip warns too.
     sample_trace_ : arviz.InferenceData
         ``posterior`` (``weights``, ``means``, ``sigma`` for the diagonal types or
         ``covariance`` with dims (component, feature, feature_bis) for the full ones, and,
         while n_samples * chains * draws <= 4 million, ``category`` as small integers;
         in a sparse fit also ``weight_concentration`` and ``component_counts``, the points
         in each component of each draw), ``log_likelihood`` (per point, categories summed
-        out; kept under the same bound), ``sample_stats`` and ``observed_data``.
+        out; kept under the same bound), ``sample_stats`` (in a tempered fit also
+        ``inverse_temperature``, ``swap_probability``, NaN where a pair was not tried,
+        and ``round_trips``, per draw) and ``observed_data``.
     model_ : pymc.Model
         The PyMC model that was sampled: the latent one (a category per point) for
         ``"gibbs"`` and ``"metropolis"``, the marginalised one for ``"nuts"``. Not pickled;
@@ -295,6 +313,7 @@ covariance_prior_, degrees_of_freedom_prior_
         "max_draws": [None, Interval(Integral, 1, None, closed="left")],
         "tune": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "chains": [Interval(Integral, 1, None, closed="left")],
+        "n_temperatures": [Interval(Integral, 1, None, closed="left")],
         "prediction_draws": [StrOptions({"all"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -321,6 +340,7 @@ covariance_prior_, degrees_of_freedom_prior_
         max_draws=None,
         tune="auto",
         chains=2,
+        n_temperatures=1,
         prediction_draws=200,
         random_state=None,
         verbose=0,
@@ -343,6 +363,7 @@ covariance_prior_, degrees_of_freedom_prior_
         self.max_draws = max_draws
         self.tune = tune
         self.chains = chains
+        self.n_temperatures = n_temperatures
         self.prediction_draws = prediction_draws
         self.random_state = random_state
         self.verbose = verbose
@@ -383,6 +404,11 @@ covariance_prior_, degrees_of_freedom_prior_
                 "and one point per component."
             )
         first_draws, max_draws = self._draw_budget()
+        if self.n_temperatures > 1 and self.sampler != "gibbs":
+            raise ValueError(
+                f"n_temperatures={self.n_temperatures} tempers the Gibbs sampler only "
+                f"(got sampler={self.sampler!r}): use sampler='gibbs', or n_temperatures=1."
+            )
         rng = check_random_state(self.random_state)
         sampler_seed = rng.randint(np.iinfo(np.int32).max)
         kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
@@ -400,8 +426,16 @@ covariance_prior_, degrees_of_freedom_prior_
             "nuts_sampler": self.nuts_sampler,
             "chains": self.chains,
             "verbose": self.verbose,
+            "n_temperatures": self.n_temperatures,
         }
-        trace = sample_posterior(
+
+        def next_draws(trace):
+            # draws="auto": continue the chains until the diagnostics are met or the
+            # budget is spent.
+            self._set_trace(trace, spec)
+            return next_chain_length(self.convergence_, self.draws_, max_draws)
+
+        trace = sample_until(
             self.sampler,
             model,
             X,
@@ -413,28 +447,11 @@ covariance_prior_, degrees_of_freedom_prior_
             scales,
             draws=first_draws,
             tune=self._resolved_tune(),
+            next_draws=next_draws,
             random_seed=int(sampler_seed),
             **settings,
         )
         trace.posterior.attrs.update(_model_attrs(spec))
-        self._set_trace(trace, spec)
-        # draws="auto": continue the chains until the diagnostics are met or the budget
-        # is spent; each extension draws its own seed from the fit's.
-        extension = 0
-        while (draws := next_chain_length(self.convergence_, self.draws_, max_draws)) is not None:
-            extension += 1
-            seed = np.random.SeedSequence([sampler_seed, extension]).generate_state(1)[0]
-            trace = continue_chains(
-                model,
-                X,
-                spec,
-                trace,
-                scales,
-                draws=draws - self.draws_,
-                random_seed=int(seed),
-                **settings,
-            )
-            self._set_trace(trace, spec)
         self._set_point_summaries()
         if n_samples * self.chains * self.draws_ > MAX_POINTWISE_DRAWS:
             # Kept while the first draws were few enough; the extensions went past the bound.

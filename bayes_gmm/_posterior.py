@@ -86,6 +86,28 @@ def log_joint(X, weights, means, precision_cholesky):
     return out
 
 
+def complete_log_likelihood(X, category, means, precision_cholesky):
+    """log p(x | z, theta) = sum_i log Normal(x_i | mu_{z_i}, Sigma_{z_i}), a float.
+
+    Shapes: X (n, d), category (n,), means (k, d), precision_cholesky (k, d) or (k, d, d).
+    O(n d) for diagonal factors and O(n d^2) for full ones: each point against its own
+    component only, where :func:`log_joint` scores it against all k.
+    """
+    n_points, n_features = X.shape
+    counts = np.bincount(category, minlength=means.shape[0])
+    full = precision_cholesky.ndim == 3
+    diagonal = np.diagonal(precision_cholesky, axis1=-2, axis2=-1) if full else precision_cholesky
+    value = counts @ np.log(diagonal).sum(-1) - 0.5 * n_points * n_features * _LOG_2PI
+    resid = X - means.take(category, axis=0)
+    if not full:
+        resid *= precision_cholesky.take(category, axis=0)
+        return float(value - 0.5 * np.einsum("ij,ij->", resid, resid))
+    for c in np.flatnonzero(counts):
+        whitened = resid[category == c] @ precision_cholesky[c]
+        value -= 0.5 * np.einsum("ij,ij->", whitened, whitened)
+    return float(value)
+
+
 def draw_categorical(rng, weights):
     """One category per column of non-negative, unnormalised ``weights`` (k, n), by inverse CDF.
 

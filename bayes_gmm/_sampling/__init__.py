@@ -23,6 +23,7 @@ from .._lazy import az, pm
 from .._posterior import draws_of, sample_categories_given_draws
 from ._forked import run_forked
 from .nuts import check_nuts_backend, explain_backend_failure, marginal_initvals
+from .tempering import TEMPERING_DIMS, TEMPERING_STATS
 
 __all__ = [
     "SAMPLERS",
@@ -30,6 +31,7 @@ __all__ = [
     "parallel_context",
     "pymc_sample_kwargs",
     "sample_posterior",
+    "sample_until",
 ]
 
 SAMPLERS = ("gibbs", "nuts", "metropolis")
@@ -99,14 +101,27 @@ def _quiet_pymc(verbose):
 
 
 def sample_posterior(
-    sampler, model, X, spec, initvals, scales, *, keep_categories, nuts_sampler, **settings
+    sampler,
+    model,
+    X,
+    spec,
+    initvals,
+    scales,
+    *,
+    keep_categories,
+    nuts_sampler,
+    n_temperatures=1,
+    replicas=None,
+    **settings,
 ):
     """Sample ``model`` (built for ``sampler`` by ``_model.build_model``) with ``pm.sample``.
 
     ``initvals`` holds one starting point of the latent model per chain. ``settings`` are
-    the sampler settings of :func:`pymc_sample_kwargs`. Raises
-    ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a truncated trace then,
-    and a fit must never be built from one.
+    the sampler settings of :func:`pymc_sample_kwargs`. ``n_temperatures > 1`` tempers
+    the Gibbs sampler; ``replicas`` (one per chain, as returned) continues its hotter
+    replicas. Returns the trace and, for a tempered run, each chain's replicas (else
+    None). Raises ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a
+    truncated trace then, and a fit must never be built from one.
     """
     latent = sampler != "nuts"
     names = spec.parameter_names
@@ -121,7 +136,11 @@ def sample_posterior(
             from .gibbs import GibbsMixtureStep
 
             kwargs["step"] = GibbsMixtureStep(
-                X=X, spec=spec, center=scales.median, spread=scales.spread
+                X=X,
+                spec=spec,
+                center=scales.median,
+                spread=scales.spread,
+                n_temperatures=n_temperatures,
             )
         elif sampler == "metropolis":
             from .metropolis import metropolis_steps
@@ -138,8 +157,10 @@ def sample_posterior(
                 else [marginal_initvals(start, spec) for start in initvals]
             )
         with explain_backend_failure(None if latent else nuts_sampler):
-            trace = _sample_chains(initvals, kwargs)
+            trace, replicas = _sample_chains(initvals, kwargs, replicas)
     _check_complete(trace, settings)
+    if replicas is not None:
+        _add_exchanges(trace, [chain.pop("history") for chain in replicas])
     if keep_categories and not latent:
         rng = np.random.default_rng([settings["random_seed"], 1])
         trace.posterior["category"] = _recovered_categories(rng, X, spec, trace)
@@ -148,16 +169,52 @@ def sample_posterior(
             np.min_scalar_type(spec.n_components - 1)
         )
     trace.posterior.attrs["sampler"] = sampler if latent else f"nuts ({nuts_sampler})"
+    return trace, replicas
+
+
+def sample_until(sampler, model, X, spec, initvals, scales, *, next_draws, random_seed, **settings):
+    """Sample, then continue the Gibbs chains from where they stopped while asked to.
+
+    ``next_draws(trace)`` reads each run's trace and returns the draws per chain to
+    continue to, or None to stop: ``draws="auto"``'s rule, which the estimator owns. Each
+    extension draws its own seed from ``random_seed``, so the same seed gives the same
+    draws however the chains run. ``settings`` are :func:`sample_posterior`'s. Returns
+    the final trace.
+    """
+    trace, replicas = sample_posterior(
+        sampler, model, X, spec, initvals, scales, random_seed=random_seed, **settings
+    )
+    extension = 0
+    while (draws := next_draws(trace)) is not None:
+        extension += 1
+        seed = np.random.SeedSequence([random_seed, extension]).generate_state(1)[0]
+        trace, replicas = continue_chains(
+            model,
+            X,
+            spec,
+            trace,
+            scales,
+            **{
+                **settings,
+                "draws": draws - trace.posterior.sizes["draw"],
+                "tune": 0,
+                "random_seed": int(seed),
+                "replicas": replicas,
+            },
+        )
     return trace
 
 
-def continue_chains(model, X, spec, trace, scales, *, draws, **settings):
-    """``trace`` with each Gibbs chain continued by ``draws`` more sweeps from its last draw.
+def continue_chains(model, X, spec, trace, scales, **settings):
+    """``trace`` with each Gibbs chain continued by ``settings["draws"]`` more sweeps from
+    its last draw (``settings["tune"]`` is 0), and the chains' replicas, as
+    :func:`sample_posterior` returns them.
 
     The sweep draws the categories first, from the parameters alone, so a chain restarted
     at its last parameters goes on as one chain would; with nothing adapted during
-    warm-up, no second warm-up is needed. The categories of the start are not read.
-    ``settings`` are :func:`sample_posterior`'s.
+    warm-up, no second warm-up is needed. The categories of the start are not read. A
+    tempered chain goes on from its hotter replicas (``settings["replicas"]``) too, on
+    the ladder that its warm-up fixed. ``settings`` are :func:`sample_posterior`'s.
     """
     posterior = trace.posterior
     names = spec.parameter_names
@@ -168,29 +225,33 @@ def continue_chains(model, X, spec, trace, scales, *, draws, **settings):
         }
         for c in range(posterior.sizes["chain"])
     ]
-    more = sample_posterior(
-        "gibbs", model, X, spec, starts, scales, draws=draws, tune=0, **settings
-    )
+    more, replicas = sample_posterior("gibbs", model, X, spec, starts, scales, **settings)
     joined = az.concat(trace, more, dim="draw")
     joined.posterior.attrs = posterior.attrs
-    return joined
+    return joined, replicas
 
 
-def _sample_chains(initvals, kwargs):
-    """``pm.sample`` of every chain: forked chains each run their own (see ._forked).
+def _sample_chains(initvals, kwargs, replicas=None):
+    """``pm.sample`` of every chain, and each tempered chain's replicas (else None).
 
-    The backends other than PyMC's NUTS run their chains themselves, and chains that
-    start another way than fork go through PyMC's parallel sampler, which pickles the
-    model for them.
+    Forked chains each run their own ``pm.sample`` (see ._forked). So does each tempered
+    chain, in this process when the chains do not fork: its step keeps the hotter
+    replicas, which must start and end with their chain. The backends other than PyMC's
+    NUTS run their chains themselves, and untempered chains that start another way than
+    fork go through PyMC's parallel sampler, which pickles the model for them.
     """
+    step = kwargs.get("step")
+    tempered = getattr(step, "n_temperatures", 1) > 1
     context = kwargs["mp_ctx"]
-    if (
-        context is None
-        or context.get_start_method() != "fork"
-        or kwargs.get("nuts_sampler", "pymc") != "pymc"
-    ):
-        return pm.sample(initvals=initvals, **kwargs)
-    _load_compilation_caches()
+    forked = (
+        context is not None
+        and context.get_start_method() == "fork"
+        and kwargs.get("nuts_sampler", "pymc") == "pymc"
+    )
+    if not (forked or tempered):
+        return pm.sample(initvals=initvals, **kwargs), None
+    if forked:
+        _load_compilation_caches()
 
     def one_chain(chain):
         alone = {
@@ -199,14 +260,23 @@ def _sample_chains(initvals, kwargs):
             "mp_ctx": None,
             "random_seed": _chain_generator(kwargs["random_seed"], chain),
         }
+        if tempered:
+            step.begin_chain(None if replicas is None else replicas[chain])
         trace = pm.sample(
             initvals=None if initvals is None else [initvals[chain]], **{**kwargs, **alone}
         )
         # An interrupted chain stops here, before chains of unequal length are joined.
         _check_complete(trace, {"chains": 1, "draws": kwargs["draws"]})
-        return trace
+        return trace, step.replica_state() if tempered else None
 
-    return az.concat(*run_forked(context, one_chain, kwargs["chains"]), dim="chain")
+    n_chains = kwargs["chains"]
+    if forked:
+        outcomes = run_forked(context, one_chain, n_chains)
+    else:
+        outcomes = [one_chain(chain) for chain in range(n_chains)]
+    traces, chain_replicas = zip(*outcomes, strict=True)
+    trace = traces[0] if n_chains == 1 else az.concat(*traces, dim="chain")
+    return trace, list(chain_replicas) if tempered else None
 
 
 def _load_compilation_caches():
@@ -243,6 +313,15 @@ def _check_complete(trace, settings):
             f"sampling stopped after {n_draws} of {settings['draws']} draws in "
             f"{n_chains} of {settings['chains']} chains; nothing was fitted"
         )
+
+
+def _add_exchanges(trace, histories):
+    """Each tempered chain's exchanges (:data:`.tempering.TEMPERING_STATS`), one entry per
+    draw, as variables of the trace's ``sample_stats``."""
+    stats = trace.sample_stats
+    for name in TEMPERING_STATS:
+        values = np.stack([history[name] for history in histories])
+        stats[name] = (("chain", "draw", *TEMPERING_DIMS[name]), values)
 
 
 def _recovered_categories(rng, X, spec, trace):

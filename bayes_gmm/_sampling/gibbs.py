@@ -1,12 +1,10 @@
 """Exact blocked Gibbs sampling of the latent mixture, as a PyMC step method.
 
-One sweep draws every block from its exact full conditional (:mod:`.conditionals`):
-categories, then (in the sparse mixture) the Dirichlet concentration, then weights, means
-and covariances. The step class only moves values between
-PyMC's point dict and those pure functions.
-
-The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
-any units meets the same floating-point ranges; the step converts on the way in and out.
+One step is one sweep (:class:`.sweep.GibbsSweep`) of the chain's state, which PyMC's point
+holds. With ``n_temperatures > 1`` the step is also a parallel-tempering sampler
+(:mod:`.tempering`): it keeps the states of the hotter replicas itself, sweeps every
+replica at its temperature, and tries the swaps; PyMC records the coldest replica, whose
+target is the posterior.
 """
 
 import numpy as np
@@ -14,13 +12,8 @@ import pymc as pm
 from pymc.step_methods.compound import BlockedStep, StepMethodState
 from pymc.util import get_random_generator
 
-from .._posterior import Draws, log_joint, sample_categories, sample_categories_given_draws
-from .conditionals import (
-    collapsed_categories,
-    sample_concentration,
-    sample_weights,
-    sufficient_statistics,
-)
+from .sweep import GibbsSweep
+from .tempering import TEMPERING_STATS, Ladder, initial_log_gaps
 
 
 class GibbsMixtureStep(BlockedStep):
@@ -38,61 +31,83 @@ class GibbsMixtureStep(BlockedStep):
     center, spread : ndarray of shape (n_features,)
         Location and robust spread of each feature; the covariance type decides the scale
         the sweep standardises by (one across features for the spherical types).
+    n_temperatures : int, default=1
+        Replicas of parallel tempering; 1 is the plain Gibbs sampler.
     """
 
     name = "gibbs_mixture"
     stats_dtypes_shapes = {"weights_joint_draw": (bool, [])}
     _state_class = StepMethodState
 
-    def __init__(self, vars=None, *, X, spec, center, spread, model=None, rng=None, blocked=True):
+    def __init__(
+        self,
+        vars=None,
+        *,
+        X,
+        spec,
+        center,
+        spread,
+        n_temperatures=1,
+        model=None,
+        rng=None,
+        blocked=True,
+    ):
         model = pm.modelcontext(model)
         self._names = (*spec.parameter_names, "category")
         self.vars = [model.rvs_to_values[model[name]] for name in self._names]
         self.rng = get_random_generator(rng)
         self.spec = spec
-        self._center = center
-        self._scale = spec.covariance.feature_scale(spread)
-        self._covariance = spec.covariance.rescaled(self._scale)
-        self._Z = np.asfortranarray((X - center) / self._scale)
-        self._prior_loc = (spec.mean_prior_loc - center) / self._scale
-        self._prior_scale = spec.mean_prior_scale / self._scale
+        self._sweep = GibbsSweep(X, spec, center, spread)
+        self.n_temperatures = n_temperatures
+        self._initial_log_gaps = initial_log_gaps(n_temperatures, *X.shape)
+        self._replicas = None
+        self._ladder = None
+        self._history = None
+
+    def begin_chain(self, replicas=None):
+        """Start the next chain from ``replicas`` (a :meth:`replica_state`), or afresh.
+
+        A fresh chain starts every hotter replica at the chain's own starting point, with
+        the initial ladder.
+        """
+        self._replicas = None if replicas is None else list(replicas["states"])
+        self._ladder = None if replicas is None else replicas["ladder"]
+        self._history = {name: [] for name in TEMPERING_STATS}
+
+    def replica_state(self):
+        """The hotter replicas' states and the ladder, to continue this chain from, and
+        the exchanges of its draws after warm-up (:data:`TEMPERING_STATS`, one entry per
+        draw).
+
+        PyMC's trace holds one number per draw and statistic; the exchanges travel here
+        instead, and :func:`bayes_gmm._sampling.sample_posterior` adds them to the
+        trace's ``sample_stats``.
+        """
+        history = {name: np.asarray(values) for name, values in self._history.items()}
+        return {"states": list(self._replicas), "ladder": self._ladder, "history": history}
 
     def step(self, point):
-        spec, rng, covariance = self.spec, self.rng, self._covariance
-        name = covariance.trace_name
-        means = (point["means"] - self._center) / self._scale
-        param = covariance.standardise(point[name], self._scale)
-
-        factor = covariance.precision_cholesky(param[None])
-        if spec.sparse:
-            # log Normal(z_i | theta_c) once, for both category updates.
-            log_likelihood = log_joint(
-                self._Z, np.ones((1, spec.n_components)), means[None], factor
-            )[0]
-            category = sample_categories(rng, log_likelihood + np.log(point["weights"])[:, None])
-            category = collapsed_categories(
-                rng, log_likelihood, category, point["weight_concentration"]
-            )
-        else:
-            draws = Draws(point["weights"][None], means[None], factor)
-            category = sample_categories_given_draws(rng, self._Z, draws)[0]
-        counts, sums = sufficient_statistics(self._Z, category, spec.n_components)
-        new_point = dict(point)
-        concentration = spec.weight_concentration
-        if spec.sparse:
-            concentration = sample_concentration(
-                rng, counts, point["weight_concentration"], *spec.concentration_prior
-            )
-            new_point["weight_concentration"] = np.asarray(concentration)
-        weights, joint_draw = sample_weights(
-            rng, counts, concentration, spec.min_weight, point["weights"]
+        state = self._sweep.from_point(point)
+        if self.n_temperatures == 1:
+            state, joint_draw = self._sweep(self.rng, state)
+            return self._sweep.to_point(state, point), [{"weights_joint_draw": joint_draw}]
+        if self._ladder is None:
+            self._ladder = Ladder(self._initial_log_gaps)
+        if self._replicas is None:
+            self._replicas = [state] * (self.n_temperatures - 1)
+        swept = [
+            self._sweep(self.rng, replica, beta, log_likelihood=True)
+            for beta, replica in zip(self._ladder.betas, [state, *self._replicas], strict=True)
+        ]
+        betas = self._ladder.betas
+        tuning = bool(getattr(self, "tune", False))
+        order, probability, round_trips = self._ladder.swap(
+            self.rng, [replica.log_likelihood for replica, _ in swept], adapt=tuning
         )
-        means = covariance.sample_means(
-            rng, counts, sums, param, self._prior_loc, self._prior_scale, means, spec.order_feature
-        )
-        param = covariance.sample_covariance(rng, self._Z, category, counts, means, param)
-        new_point["weights"] = weights
-        new_point["means"] = self._center + self._scale * means
-        new_point[name] = np.asarray(covariance.unstandardise(param, self._scale))
-        new_point["category"] = np.asarray(category, dtype=point["category"].dtype)
-        return new_point, [{"weights_joint_draw": joint_draw}]
+        if not tuning:
+            for name, value in zip(TEMPERING_STATS, (betas, probability, round_trips), strict=True):
+                self._history[name].append(value)
+        # The recorded state, swept at beta = 1 or swapped in from the next temperature.
+        state, joint_draw = swept[order[0]]
+        self._replicas = [swept[t][0] for t in order[1:]]
+        return self._sweep.to_point(state, point), [{"weights_joint_draw": joint_draw}]

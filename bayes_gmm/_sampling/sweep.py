@@ -1,0 +1,159 @@
+"""One exact Gibbs sweep of the latent mixture, at any inverse temperature, in pure NumPy.
+
+The sweep draws every block from its full conditional (:mod:`.conditionals`): categories,
+then (in the sparse mixture) the Dirichlet concentration, then weights, means and
+covariances. At inverse temperature ``beta`` it targets the tempered posterior of
+parallel tempering, p(w, theta) p(z | w) p(x | z, theta)^beta: the priors and p(z | w)
+stay whole, and each conditional takes the likelihood's counts and statistics times
+``beta``:
+
+- z_i | ... proportional to w_c Normal(x_i | theta_c)^beta;
+- w | z, and the sparse mixture's concentration, unchanged (they see the counts through
+  p(z | w), which is not tempered);
+- the means' conjugate Normal with beta n_c points summing to beta s_c;
+- the sds' truncated Gamma with beta n_c squared residuals summing to beta SS_c, and the
+  covariance matrices' InverseWishart(df + beta n_c, Psi + beta S_c).
+
+At ``beta = 1`` it is the posterior's sweep, draw for draw the same as before tempering
+existed.
+
+The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
+any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
+on the way in and out.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._posterior import (
+    Draws,
+    complete_log_likelihood,
+    log_joint,
+    sample_categories,
+    sample_categories_given_draws,
+)
+from .conditionals import (
+    collapsed_categories,
+    sample_concentration,
+    sample_weights,
+    sufficient_statistics,
+)
+
+
+class SweepState(NamedTuple):
+    """One state of the latent model, in standardised units.
+
+    ``covariance`` is the covariance type's trace variable (sds or matrices);
+    ``concentration`` the sparse mixture's Dirichlet concentration (the fixed one
+    otherwise); ``log_likelihood`` the complete-data log p(x | z, theta) of the state,
+    standardised units, which parallel tempering's swaps compare (None where no swap needs it).
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariance: np.ndarray
+    concentration: float
+    category: np.ndarray
+    log_likelihood: float | None = None
+
+
+class GibbsSweep:
+    """The exact Gibbs sweep of one resolved model on one data set.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The observed data, in its own units.
+    spec : MixtureSpec
+        The resolved model.
+    center, spread : ndarray of shape (n_features,)
+        Location and robust spread of each feature; the covariance type decides the scale
+        the sweep standardises by (one across features for the spherical types).
+    """
+
+    def __init__(self, X, spec, center, spread):
+        self.spec = spec
+        self._center = center
+        self._scale = spec.covariance.feature_scale(spread)
+        self._covariance = spec.covariance.rescaled(self._scale)
+        self._Z = np.asfortranarray((X - center) / self._scale)
+        self._prior_loc = (spec.mean_prior_loc - center) / self._scale
+        self._prior_scale = spec.mean_prior_scale / self._scale
+
+    def from_point(self, point):
+        """The state of a PyMC point of the latent model."""
+        spec = self.spec
+        concentration = (
+            float(point["weight_concentration"]) if spec.sparse else spec.weight_concentration
+        )
+        return SweepState(
+            weights=point["weights"],
+            means=(point["means"] - self._center) / self._scale,
+            covariance=self._covariance.standardise(
+                point[self._covariance.trace_name], self._scale
+            ),
+            concentration=concentration,
+            category=point["category"],
+        )
+
+    def to_point(self, state, point):
+        """``point`` with the values of ``state``, back in the data's units."""
+        new_point = dict(point)
+        if self.spec.sparse:
+            new_point["weight_concentration"] = np.asarray(state.concentration)
+        new_point["weights"] = state.weights
+        new_point["means"] = self._center + self._scale * state.means
+        new_point[self._covariance.trace_name] = np.asarray(
+            self._covariance.unstandardise(state.covariance, self._scale)
+        )
+        new_point["category"] = np.asarray(state.category, dtype=point["category"].dtype)
+        return new_point
+
+    def __call__(self, rng, state, beta=1.0, log_likelihood=False):
+        """One sweep from ``state`` at inverse temperature ``beta``.
+
+        Returns the new state and whether the weights came from a joint draw; with
+        ``log_likelihood`` the state carries its complete-data log-likelihood.
+        """
+        spec, covariance, Z = self.spec, self._covariance, self._Z
+        means, param = state.means, state.covariance
+        factor = covariance.precision_cholesky(param[None])
+        if beta == 1.0 and not spec.sparse:
+            draws = Draws(state.weights[None], means[None], factor)
+            category = sample_categories_given_draws(rng, Z, draws)[0]
+        else:
+            # log Normal(z_i | theta_c)^beta once, for both category updates.
+            tempered = log_joint(Z, np.ones((1, spec.n_components)), means[None], factor)[0]
+            if beta != 1.0:
+                tempered *= beta
+            category = sample_categories(rng, tempered + np.log(state.weights)[:, None])
+            if spec.sparse:
+                category = collapsed_categories(rng, tempered, category, state.concentration)
+        counts, sums = sufficient_statistics(Z, category, spec.n_components)
+        concentration = state.concentration
+        if spec.sparse:
+            concentration = sample_concentration(
+                rng, counts, concentration, *spec.concentration_prior
+            )
+        weights, joint_draw = sample_weights(
+            rng, counts, concentration, spec.min_weight, state.weights
+        )
+        # The likelihood's statistics tempered (times 1.0 changes no bit); the weights and
+        # the concentration above took the whole counts.
+        means = covariance.sample_means(
+            rng,
+            beta * counts,
+            beta * sums,
+            param,
+            self._prior_loc,
+            self._prior_scale,
+            means,
+            spec.order_feature,
+        )
+        param = covariance.sample_covariance(rng, Z, category, counts, means, param, beta)
+        value = None
+        if log_likelihood:
+            factor = covariance.precision_cholesky(param[None])[0]
+            value = complete_log_likelihood(Z, category, means, factor)
+        return SweepState(weights, means, param, concentration, category, value), joint_draw

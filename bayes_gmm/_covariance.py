@@ -19,13 +19,14 @@ import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import cho_solve, solve_triangular
 from scipy.special import multigammaln
 
 from ._clusters import select
 from ._lazy import pm, pt
 from ._posterior import pool, precision_cholesky_from_covariance
-from ._sampling._wishart import sample_inverse_wishart
+from ._sampling._truncated import truncated_gamma, truncated_gamma_log_density
+from ._sampling._wishart import inverse_wishart_log_density, sample_inverse_wishart
 from ._sampling.conditionals import (
     sample_means,
     sample_means_correlated,
@@ -264,6 +265,87 @@ class DiagonalCovariance:
         }
         clusters = replace(self, n_components=m, **first)
         return select(sigma_draws, draw_index, component_index), clusters
+
+    # -- split-merge moves (.._sampling.split_merge) -----------------------------------
+
+    @property
+    def per_component(self):
+        """Whether each component has sds of its own, which a split-merge move proposes."""
+        return self._ties[0]
+
+    def log_marginal_likelihood(self, Z, sigma, component, prior_loc, prior_scale, beta):
+        """log of the integral over mu ~ Normal(prior_loc, diag prior_scale^2) of
+        prod_i Normal(z_i | mu, diag sigma_c^2)^beta, for the points ``Z`` (m, d) of one
+        component: per feature, -beta m / 2 log(2 pi s^2) - beta q / 2 s^2 - log(s0^2 P) / 2
+        - m0^2 / 2 s0^2 + b^2 / 2 P, with P = 1 / s0^2 + beta m / s^2 and b = m0 / s0^2 +
+        beta (sum of z) / s^2."""
+        variance = self.expand(sigma)[component] ** 2
+        n = Z.shape[0]
+        prior_variance = prior_scale**2
+        precision = 1.0 / prior_variance + beta * n / variance
+        b = prior_loc / prior_variance + beta * Z.sum(axis=0) / variance
+        return float(
+            np.sum(
+                -0.5 * beta * n * np.log(2 * np.pi * variance)
+                - 0.5 * beta * np.einsum("ij,ij->j", Z, Z) / variance
+                - 0.5 * np.log(prior_variance * precision)
+                - 0.5 * prior_loc**2 / prior_variance
+                + 0.5 * b**2 / precision
+            )
+        )
+
+    def _proposal(self, Z, reference, component):
+        """The split-merge proposal of one component's sds given its points ``Z``: each
+        precision Gamma((r + 1) / 2, (SS + v) / 2) restricted to the prior's support, SS the
+        r squared residuals about the points' mean that the sd scales and v the spread of
+        one residual in ``reference`` (per feature), so that it is proper with no point."""
+        n, d = Z.shape
+        resid_sq = np.zeros(d) if n == 0 else np.einsum("ij,ij->j", Z - Z.mean(0), Z - Z.mean(0))
+        if self._ties[1]:
+            n_terms, sum_sq, spread = np.full(d, float(n)), resid_sq, reference
+        else:
+            n_terms, sum_sq, spread = float(n * d), resid_sq.sum(), reference.mean()
+        lower = np.broadcast_to(self.sd_lower, self.shape)[component]
+        upper = np.broadcast_to(self.sd_upper, self.shape)[component]
+        tau_upper = np.divide(1.0, lower**2, out=np.full(np.shape(lower), np.inf), where=lower > 0)
+        shape = np.asarray((n_terms + 1) / 2, dtype=float)
+        return shape, np.asarray((sum_sq + spread) / 2), 1.0 / upper**2, tau_upper
+
+    def propose_component(self, rng, Z, reference, component, sigma):
+        """``sigma`` with component ``component``'s sds drawn from :meth:`_proposal`."""
+        shape, rate, tau_lower, tau_upper = self._proposal(Z, reference, component)
+        tau = truncated_gamma(rng, shape, rate, tau_lower, tau_upper)
+        lower = np.broadcast_to(self.sd_lower, self.shape)[component]
+        upper = np.broadcast_to(self.sd_upper, self.shape)[component]
+        new = np.array(sigma, dtype=float)
+        new[component] = np.minimum(np.maximum(1.0 / np.sqrt(tau), lower), upper)
+        return new
+
+    def log_proposal_component(self, Z, reference, component, sigma):
+        """log density of component ``component``'s sds in ``sigma`` under :meth:`_proposal`,
+        on the sd scale (the Jacobian of tau = sd^-2 is 2 sd^-3)."""
+        shape, rate, tau_lower, tau_upper = self._proposal(Z, reference, component)
+        sd = np.asarray(sigma[component], dtype=float)
+        tau = sd**-2.0
+        return float(
+            np.sum(
+                truncated_gamma_log_density(tau, shape, rate, tau_lower, tau_upper)
+                + np.log(2.0)
+                - 3 * np.log(sd)
+            )
+        )
+
+    def log_prior_component(self, sigma, component):
+        """log prior density of one component's sds, up to a constant: the Uniform's is
+        constant on its support, the half-normal's -sd^2 / 2 scale^2."""
+        if self.sd_prior_scale is None:
+            return 0.0
+        scale = np.broadcast_to(self.sd_prior_scale, self.shape)[component]
+        return float(-0.5 * np.sum((np.asarray(sigma[component]) / scale) ** 2))
+
+    def permute(self, sigma, order):
+        """The sds with the components in ``order``."""
+        return sigma[order] if self._ties[0] else sigma
 
     # -- PyMC ----------------------------------------------------------------------------
 
@@ -529,6 +611,68 @@ class FullCovariance:
         if self._tied:
             return covariance_draws[draw_index], clusters
         return select(covariance_draws, draw_index, component_index), clusters
+
+    # -- split-merge moves (.._sampling.split_merge) -----------------------------------
+
+    @property
+    def per_component(self):
+        """Whether each component has a matrix of its own, which a split-merge move proposes."""
+        return not self._tied
+
+    def _matrix(self, covariance, component):
+        return covariance if self._tied else covariance[component]
+
+    def log_marginal_likelihood(self, Z, covariance, component, prior_loc, prior_scale, beta):
+        """log of the integral over mu ~ Normal(prior_loc, D = diag prior_scale^2) of
+        prod_i Normal(z_i | mu, Sigma_c)^beta, for the points ``Z`` (m, d) of one component:
+        -beta m d / 2 log 2 pi - beta m / 2 log|Sigma| - beta tr(P M) / 2 - log|D Q| / 2
+        - m0' D^-1 m0 / 2 + b' Q^-1 b / 2, with P = Sigma^-1, M = sum z z', Q = D^-1 +
+        beta m P and b = D^-1 m0 + beta P (sum of z)."""
+        n, d = Z.shape
+        lower = np.linalg.cholesky(self._matrix(covariance, component))
+        precision = cho_solve((lower, True), np.eye(d))
+        log_det = 2 * np.log(np.diag(lower)).sum()
+        prior_precision = 1.0 / prior_scale**2
+        Q = np.diag(prior_precision) + beta * n * precision
+        b = prior_precision * prior_loc + beta * precision @ Z.sum(axis=0)
+        q_lower = np.linalg.cholesky(Q)
+        whitened = solve_triangular(q_lower, b, lower=True)
+        return float(
+            -0.5 * beta * n * (d * _LOG_2PI + log_det)
+            - 0.5 * beta * np.sum(precision * (Z.T @ Z))
+            - np.log(np.diag(q_lower)).sum()
+            + 0.5 * np.log(prior_precision).sum()
+            - 0.5 * np.sum(prior_precision * prior_loc**2)
+            + 0.5 * whitened @ whitened
+        )
+
+    def _proposal(self, Z):
+        """The split-merge proposal of one component's matrix given its points ``Z``:
+        InverseWishart(df + m, Psi + S), S the scatter about the points' mean."""
+        n = Z.shape[0]
+        resid = Z - Z.mean(axis=0) if n else Z
+        return self.degrees_of_freedom + n, self.scale + resid.T @ resid
+
+    def propose_component(self, rng, Z, reference, component, covariance):
+        """``covariance`` with component ``component``'s matrix drawn from :meth:`_proposal`."""
+        df, scale = self._proposal(Z)
+        new = np.array(covariance, dtype=float)
+        new[component] = sample_inverse_wishart(rng, df, np.linalg.cholesky(scale))
+        return new
+
+    def log_proposal_component(self, Z, reference, component, covariance):
+        """log density of component ``component``'s matrix under :meth:`_proposal`."""
+        return inverse_wishart_log_density(covariance[component], *self._proposal(Z))
+
+    def log_prior_component(self, covariance, component):
+        """log inverse-Wishart prior density of one component's matrix."""
+        return inverse_wishart_log_density(
+            covariance[component], self.degrees_of_freedom, self.scale
+        )
+
+    def permute(self, covariance, order):
+        """The matrices with the components in ``order``."""
+        return covariance if self._tied else covariance[order]
 
     # -- PyMC ----------------------------------------------------------------------------
 

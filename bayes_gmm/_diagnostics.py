@@ -33,8 +33,8 @@ def convergence_report(trace, parameter_names, posteriors=None):
     transitions and ``acceptance_rate`` the mean acceptance where the sampler reports them
     (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals. A
     tempered fit adds ``inverse_temperatures`` (each chain's ladder), ``swap_rates``
-    (each neighbour pair's) and ``round_trips`` (each chain's); a chain without a round
-    trip misses the thresholds.
+    (each neighbour pair's) and ``round_trips`` (each chain's), which
+    :func:`warn_if_ladder_does_not_connect` judges.
     """
     import xarray as xr
 
@@ -137,16 +137,6 @@ def _problems(report):
             problems.append(f"min {kind} ESS {value:.0f} < {MIN_ESS}")
     if report["divergences"]:
         problems.append(f"{report['divergences']} divergent transitions")
-    round_trips = report.get("round_trips")
-    if round_trips is not None and min(round_trips) == 0:
-        # Swap rates can look fine across a ladder that no state travels from end to end:
-        # then the hotter replicas carry nothing between modes (DESIGN.md section 8).
-        stuck = [c for c, trips in enumerate(round_trips) if trips == 0]
-        problems.append(
-            f"no round trip between the coldest and hottest replicas in chain(s) "
-            f"{', '.join(map(str, stuck))} (swap rates by pair: "
-            f"{', '.join(f'{rate:.2f}' for rate in report['swap_rates'])})"
-        )
     return problems
 
 
@@ -214,6 +204,35 @@ def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None, sparse
         "more chains. Where R-hat stays high as the chains grow, they sit in different "
         f"modes of the posterior that no chain crosses, and more draws will not join them: "
         f"{compare}.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
+def warn_if_ladder_does_not_connect(report, fit):
+    """Warn when a tempered chain's replicas made no round trip.
+
+    Swap rates can look fine across a ladder that no state travels from end to end, where
+    a phase transition of the tempered posteriors splits it (DESIGN.md section 8): the
+    hotter replicas then carry nothing between modes, and the chain is worth no more than
+    an untempered one. Its draws are not wrong for that, and R-hat and the ESS judge them
+    as any chain's, so this is a warning of its own, not a missed threshold.
+    """
+    round_trips = report.get("round_trips")
+    if round_trips is None or min(round_trips) > 0:
+        return
+    stuck = [c for c, trips in enumerate(round_trips) if trips == 0]
+    ladders = "; ".join(
+        f"chain {c}: {' '.join(f'{beta:.3g}' for beta in report['inverse_temperatures'][c])}"
+        for c in stuck
+    )
+    warnings.warn(
+        f"{fit}: no state travelled from the posterior to the hottest replica and back in "
+        f"chain(s) {', '.join(map(str, stuck))} (inverse temperatures {ladders}; swap rates "
+        f"by neighbour pair over all chains {', '.join(f'{r:.2f}' for r in report['swap_rates'])}"
+        "), so tempering carried nothing between modes there. A ladder whose rates stay "
+        "near the target without round trips is split by a phase transition: more "
+        "n_temperatures, or a longer warm-up (tune), may let states through.",
         ConvergenceWarning,
         stacklevel=4,
     )

@@ -21,6 +21,7 @@ from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
     convergence_report,
     next_chain_length,
+    warn_if_ladder_does_not_connect,
     warn_if_not_converged,
     warn_if_order_does_not_separate,
 )
@@ -180,6 +181,17 @@ n_features), or None, default=None
         an untempered one. ``convergence_`` reports the ladder, its swap rates and its
         round trips (a state's journey from the posterior to the hottest replica and
         back), which are what shows that the replicas connect the modes.
+    split_merge : bool, default=False
+        With ``sampler="gibbs"``, end each sweep's category update with a split-merge
+        move: a Metropolis-Hastings proposal that reassigns all the points of two
+        components at once, merging them into one, or splitting them afresh (which also
+        moves a whole cluster from one component to the other), with new covariances
+        for the types that have one per component. It crosses between partitions of
+        the data that one-point-at-a-time updates never leave, and in the sparse mixture
+        it opens and closes clusters in one step. Exact: the move leaves the posterior
+        invariant, and ``sample_stats["split_merge_accepted"]`` records whether each
+        draw's move was accepted. It costs one 2-means-like proposal of the two
+        components' points per sweep.
     prediction_draws : int or "all", default=200
         Posterior draws that :meth:`predict_proba`, :meth:`predict`,
         :meth:`score_samples` and :meth:`score` average over: that many evenly spaced
@@ -257,7 +269,7 @@ covariance_prior_, degrees_of_freedom_prior_
         of clusters, whose R-hat says whether the chains agree on it. A tempered fit
         (``n_temperatures > 1``) adds ``inverse_temperatures`` (each chain's ladder after
         warm-up), ``swap_rates`` (each neighbour pair's mean swap probability) and
-        ``round_trips`` (each chain's count); a chain with no round trip warns too.
+        ``round_trips`` (each chain's count); a chain with no round trip warns.
     sample_trace_ : arviz.InferenceData
         ``posterior`` (``weights``, ``means``, ``sigma`` for the diagonal types or
         ``covariance`` with dims (component, feature, feature_bis) for the full ones, and,
@@ -314,6 +326,7 @@ covariance_prior_, degrees_of_freedom_prior_
         "tune": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "chains": [Interval(Integral, 1, None, closed="left")],
         "n_temperatures": [Interval(Integral, 1, None, closed="left")],
+        "split_merge": ["boolean"],
         "prediction_draws": [StrOptions({"all"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -341,6 +354,7 @@ covariance_prior_, degrees_of_freedom_prior_
         tune="auto",
         chains=2,
         n_temperatures=1,
+        split_merge=False,
         prediction_draws=200,
         random_state=None,
         verbose=0,
@@ -364,6 +378,7 @@ covariance_prior_, degrees_of_freedom_prior_
         self.tune = tune
         self.chains = chains
         self.n_temperatures = n_temperatures
+        self.split_merge = split_merge
         self.prediction_draws = prediction_draws
         self.random_state = random_state
         self.verbose = verbose
@@ -409,6 +424,11 @@ covariance_prior_, degrees_of_freedom_prior_
                 f"n_temperatures={self.n_temperatures} tempers the Gibbs sampler only "
                 f"(got sampler={self.sampler!r}): use sampler='gibbs', or n_temperatures=1."
             )
+        if self.split_merge and self.sampler != "gibbs":
+            raise ValueError(
+                f"split_merge=True adds moves to the Gibbs sampler only (got "
+                f"sampler={self.sampler!r}): use sampler='gibbs', or split_merge=False."
+            )
         rng = check_random_state(self.random_state)
         sampler_seed = rng.randint(np.iinfo(np.int32).max)
         kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
@@ -427,6 +447,7 @@ covariance_prior_, degrees_of_freedom_prior_
             "chains": self.chains,
             "verbose": self.verbose,
             "n_temperatures": self.n_temperatures,
+            "split_merge": self.split_merge,
         }
 
         def next_draws(trace):
@@ -473,6 +494,7 @@ covariance_prior_, degrees_of_freedom_prior_
             max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
         )
+        warn_if_ladder_does_not_connect(self.convergence_, fit)
         warn_if_order_does_not_separate(
             self._cluster_draws()[1]["means"],
             spec.order_feature,

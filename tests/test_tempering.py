@@ -304,3 +304,19 @@ def test_tempered_chains_weigh_equal_mass_partitions_equally():
     assert 0 < left.mean(axis=1).min() and left.mean(axis=1).max() < 1
     assert abs(left.mean() - 0.5) <= bonferroni_z(1) * az.mcse(left)
     assert min(est.convergence_["round_trips"]) > 0
+
+
+def test_a_ladder_without_round_trips_warns_without_failing_the_thresholds():
+    from bayes_gmm._diagnostics import warn_if_ladder_does_not_connect
+
+    report = {
+        "inverse_temperatures": [[1.0, 0.7, 0.65], [1.0, 0.75, 0.6]],
+        "swap_rates": [0.3, 0.01],
+        "round_trips": [4, 0],
+    }
+    with pytest.warns(ConvergenceWarning, match=r"back in chain\(s\) 1 \(inverse temperatures "):
+        warn_if_ladder_does_not_connect(report, "fit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_ladder_does_not_connect({**report, "round_trips": [4, 1]}, "fit")
+        warn_if_ladder_does_not_connect({"max_r_hat": 1.0}, "fit")

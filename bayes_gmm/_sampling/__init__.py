@@ -111,6 +111,7 @@ def sample_posterior(
     keep_categories,
     nuts_sampler,
     n_temperatures=1,
+    split_merge=False,
     replicas=None,
     **settings,
 ):
@@ -118,10 +119,11 @@ def sample_posterior(
 
     ``initvals`` holds one starting point of the latent model per chain. ``settings`` are
     the sampler settings of :func:`pymc_sample_kwargs`. ``n_temperatures > 1`` tempers
-    the Gibbs sampler; ``replicas`` (one per chain, as returned) continues its hotter
-    replicas. Returns the trace and, for a tempered run, each chain's replicas (else
-    None). Raises ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a
-    truncated trace then, and a fit must never be built from one.
+    the Gibbs sampler, and ``split_merge`` adds its split-merge moves; ``replicas`` (one
+    per chain, as returned) continues its hotter replicas. Returns the trace and, for a
+    tempered run, each chain's replicas (else None). Raises ``KeyboardInterrupt`` if
+    sampling stopped early: PyMC returns a truncated trace then, and a fit must never be
+    built from one.
     """
     latent = sampler != "nuts"
     names = spec.parameter_names
@@ -141,6 +143,7 @@ def sample_posterior(
                 center=scales.median,
                 spread=scales.spread,
                 n_temperatures=n_temperatures,
+                split_merge=split_merge,
             )
         elif sampler == "metropolis":
             from .metropolis import metropolis_steps
@@ -149,6 +152,14 @@ def sample_posterior(
         else:
             check_nuts_backend(nuts_sampler)
             kwargs["nuts_sampler"] = nuts_sampler
+            # Each chain starts in a plausible partition of its own. PyMC would add a
+            # jitter of up to 1 to every unconstrained coordinate (the means in the data's
+            # units, the covariances' Bartlett factors on the log scale), which can throw
+            # a chain out of its partition into a local mode before warm-up begins.
+            if nuts_sampler == "pymc":
+                kwargs["init"] = "adapt_diag"
+            elif nuts_sampler in ("numpyro", "blackjax"):
+                kwargs["nuts_sampler_kwargs"] = {"jitter": False}
             # nutpie takes no initvals (PyMC warns and drops them); it starts from the
             # model's own initial point instead.
             initvals = (

@@ -5,6 +5,7 @@ Psi^-1), with E[Sigma] = Psi / (df - d - 1) for df > d + 1.
 """
 
 import numpy as np
+from scipy.special import multigammaln
 
 
 def bartlett_factor(rng, df, lead, d):
@@ -36,3 +37,19 @@ def sample_inverse_wishart(rng, df, scale_cholesky):
     covariance = np.swapaxes(t_transpose, -1, -2) @ t_transpose
     # Exactly symmetric: the matrix product can differ from its transpose in the last bit.
     return 0.5 * (covariance + np.swapaxes(covariance, -1, -2))
+
+
+def inverse_wishart_log_density(covariance, df, scale):
+    """log InverseWishart(Sigma | df, Psi), scipy's parametrisation, of one (d, d) matrix:
+    df/2 log|Psi| - df d/2 log 2 - log Gamma_d(df/2) - (df + d + 1)/2 log|Sigma|
+    - tr(Psi Sigma^-1)/2."""
+    d = covariance.shape[-1]
+    lower = np.linalg.cholesky(covariance)
+    whitened = np.linalg.solve(lower, np.linalg.cholesky(scale))
+    return float(
+        df * np.log(np.diag(np.linalg.cholesky(scale))).sum()
+        - 0.5 * df * d * np.log(2.0)
+        - multigammaln(0.5 * df, d)
+        - (df + d + 1) * np.log(np.diag(lower)).sum()
+        - 0.5 * np.sum(whitened**2)
+    )

@@ -180,7 +180,8 @@ def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, o
     """Draw mu | z, sigma for diagonal covariances: a conjugate Normal per component and feature.
 
     On the ordering feature each mean is truncated between its neighbours
-    (:func:`_ordered_coordinate`).
+    (:func:`_ordered_coordinate`); ``order_feature=None`` draws the unrestricted
+    conditional, that of the model without the ordering.
     """
     # Precision-weighted means in a form that cannot overflow: with a prior scale of 1e-200
     # (a feature tiny against the unit the spherical types share) 1 / scale^2 would be inf.
@@ -190,7 +191,8 @@ def sample_means(rng, counts, sums, sigma_kd, prior_loc, prior_scale, current, o
     post_sd = prior_scale * sigma_kd / np.sqrt(denominator)
     means = post_mean + post_sd * rng.standard_normal(post_mean.shape)
     a = order_feature
-    means[:, a] = _ordered_coordinate(rng, post_mean[:, a], post_sd[:, a], current[:, a])
+    if a is not None:
+        means[:, a] = _ordered_coordinate(rng, post_mean[:, a], post_sd[:, a], current[:, a])
     return means
 
 
@@ -220,13 +222,18 @@ def sample_means_correlated(
     other coordinates from their Gaussian conditional given mu_a, whose precision is
     Q_oo and whose mean is m_o - Q_oo^-1 Q_oa (mu_a - m_a). Linear solves and a Cholesky
     factor, no explicit inverse; NumPy's batched ``solve`` throughout (scipy's triangular
-    solve loops over a batch in Python).
+    solve loops over a batch in Python). ``order_feature=None`` draws the unrestricted
+    conditional Normal(m, Q^-1), that of the model without the ordering.
     """
     k, d = sums.shape
     a = order_feature
     prior_precision = 1.0 / prior_scale**2
     Q = counts[:, None, None] * precisions + np.diag(prior_precision)
     b = prior_precision * prior_loc + (precisions @ sums[..., None])[..., 0]
+    if a is None:
+        noise = rng.standard_normal((k, d, 1))
+        spread = np.linalg.solve(np.swapaxes(np.linalg.cholesky(Q), -1, -2), noise)
+        return np.linalg.solve(Q, b[..., None])[..., 0] + spread[..., 0]
     # m and column a of Q^-1 in one batched solve.
     rhs = np.concatenate([b[..., None], np.broadcast_to(np.eye(d)[:, a, None], (k, d, 1))], -1)
     solved = np.linalg.solve(Q, rhs)

@@ -9,7 +9,7 @@ target is the posterior.
 
 import numpy as np
 import pymc as pm
-from pymc.step_methods.compound import BlockedStep, StepMethodState
+from pymc.step_methods.compound import BlockedStep, StepMethodState, infer_warn_stats_info
 from pymc.util import get_random_generator
 
 from .sweep import GibbsSweep
@@ -33,6 +33,9 @@ class GibbsMixtureStep(BlockedStep):
         the sweep standardises by (one across features for the spherical types).
     n_temperatures : int, default=1
         Replicas of parallel tempering; 1 is the plain Gibbs sampler.
+    split_merge : bool, default=False
+        Whether each sweep ends its category update with a split-merge move
+        (:mod:`.split_merge`).
     """
 
     name = "gibbs_mixture"
@@ -48,6 +51,7 @@ class GibbsMixtureStep(BlockedStep):
         center,
         spread,
         n_temperatures=1,
+        split_merge=False,
         model=None,
         rng=None,
         blocked=True,
@@ -57,7 +61,14 @@ class GibbsMixtureStep(BlockedStep):
         self.vars = [model.rvs_to_values[model[name]] for name in self._names]
         self.rng = get_random_generator(rng)
         self.spec = spec
-        self._sweep = GibbsSweep(X, spec, center, spread)
+        self._sweep = GibbsSweep(X, spec, center, spread, split_merge)
+        if split_merge:
+            # Per instance: only a step with the move reports it.
+            self.stats_dtypes, self.stats_dtypes_shapes = infer_warn_stats_info(
+                [],
+                {**self.stats_dtypes_shapes, "split_merge_accepted": (bool, [])},
+                type(self).__name__,
+            )
         self.n_temperatures = n_temperatures
         self._initial_log_gaps = initial_log_gaps(n_temperatures, *X.shape)
         self._replicas = None
@@ -89,8 +100,8 @@ class GibbsMixtureStep(BlockedStep):
     def step(self, point):
         state = self._sweep.from_point(point)
         if self.n_temperatures == 1:
-            state, joint_draw = self._sweep(self.rng, state)
-            return self._sweep.to_point(state, point), [{"weights_joint_draw": joint_draw}]
+            state, stats = self._sweep(self.rng, state)
+            return self._sweep.to_point(state, point), [stats]
         if self._ladder is None:
             self._ladder = Ladder(self._initial_log_gaps)
         if self._replicas is None:
@@ -108,6 +119,6 @@ class GibbsMixtureStep(BlockedStep):
             for name, value in zip(TEMPERING_STATS, (betas, probability, round_trips), strict=True):
                 self._history[name].append(value)
         # The recorded state, swept at beta = 1 or swapped in from the next temperature.
-        state, joint_draw = swept[order[0]]
+        state, stats = swept[order[0]]
         self._replicas = [swept[t][0] for t in order[1:]]
-        return self._sweep.to_point(state, point), [{"weights_joint_draw": joint_draw}]
+        return self._sweep.to_point(state, point), [stats]

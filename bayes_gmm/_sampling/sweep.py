@@ -39,6 +39,7 @@ from .conditionals import (
     sample_weights,
     sufficient_statistics,
 )
+from .split_merge import split_merge
 
 
 class SweepState(NamedTuple):
@@ -72,14 +73,21 @@ class GibbsSweep:
         the sweep standardises by (one across features for the spherical types).
     """
 
-    def __init__(self, X, spec, center, spread):
+    def __init__(self, X, spec, center, spread, split_merge=False):
         self.spec = spec
+        self.split_merge = split_merge
         self._center = center
         self._scale = spec.covariance.feature_scale(spread)
         self._covariance = spec.covariance.rescaled(self._scale)
         self._Z = np.asfortranarray((X - center) / self._scale)
         self._prior_loc = (spec.mean_prior_loc - center) / self._scale
         self._prior_scale = spec.mean_prior_scale / self._scale
+        self._move_prior = {
+            "loc": self._prior_loc,
+            "scale": self._prior_scale,
+            "order_feature": spec.order_feature,
+            "sparse": spec.sparse,
+        }
 
     def from_point(self, point):
         """The state of a PyMC point of the latent model."""
@@ -113,7 +121,8 @@ class GibbsSweep:
     def __call__(self, rng, state, beta=1.0, log_likelihood=False):
         """One sweep from ``state`` at inverse temperature ``beta``.
 
-        Returns the new state and whether the weights came from a joint draw; with
+        Returns the new state and the sweep's statistics: whether the weights came from a
+        joint draw, and, with split-merge moves, whether the move was accepted. With
         ``log_likelihood`` the state carries its complete-data log-likelihood.
         """
         spec, covariance, Z = self.spec, self._covariance, self._Z
@@ -130,6 +139,14 @@ class GibbsSweep:
             category = sample_categories(rng, tempered + np.log(state.weights)[:, None])
             if spec.sparse:
                 category = collapsed_categories(rng, tempered, category, state.concentration)
+        moved = None
+        if self.split_merge:
+            # After the categories, before anything that conditions on what the move
+            # integrates out (the two components' means; the weights, if sparse).
+            state, moved = split_merge(
+                rng, Z, state._replace(category=category), covariance, self._move_prior, beta
+            )
+            category, means, param = state.category, state.means, state.covariance
         counts, sums = sufficient_statistics(Z, category, spec.n_components)
         concentration = state.concentration
         if spec.sparse:
@@ -156,4 +173,7 @@ class GibbsSweep:
         if log_likelihood:
             factor = covariance.precision_cholesky(param[None])[0]
             value = complete_log_likelihood(Z, category, means, factor)
-        return SweepState(weights, means, param, concentration, category, value), joint_draw
+        return SweepState(weights, means, param, concentration, category, value), {
+            "weights_joint_draw": joint_draw,
+            **({} if moved is None else {"split_merge_accepted": moved}),
+        }

@@ -1,13 +1,15 @@
-"""Parallel tempering: does it cross between modes, and what does it cost?
+"""Crossing between modes: parallel tempering and split-merge moves, and what they cost.
 
-Run: ``python benchmarks/bench_tempering.py [--temperatures 1 4 8] [--chains 4]
-[--draws 2000] [--cases mirror square iris notebook] [--seeds 0]``.
+Run: ``python benchmarks/bench_mode_crossing.py [--configs plain t4 t8 sm sm+t4]
+[--chains 4] [--draws 2000] [--cases mirror square iris notebook] [--seeds 0]``.
 
-Each case is fitted with each ``n_temperatures``, one after the other in one process, at
-the same seed, chains and draws, so that the times compare side by side. For every fit the
-table gives the time, the share of each chain's draws in one mode, R-hat, the smallest
-bulk ESS, and the ladder: the swap rate of each neighbour pair (mean over chains) and the
-round trips of each chain. Cases:
+Each case is fitted with each configuration (``plain``: the Gibbs sampler alone; ``tN``:
+``n_temperatures=N``; ``sm``: ``split_merge=True``; ``sm+tN``: both), one after the other
+in one process, at the same seed, chains and draws, so that the times compare side by
+side. For every fit the table gives the time, the share of each chain's draws in one
+mode, R-hat, the smallest bulk ESS, the split-merge acceptance rate, and the ladder: the
+swap rate of each neighbour pair (mean over chains) and the round trips of each chain.
+Cases:
 
 - ``mirror``: three clusters on a line, exactly mirror-symmetric, two spherical
   components: {left | middle + right} and {left + middle | right} hold exactly half the
@@ -72,9 +74,22 @@ CASES = {
 }
 
 
+def settings_of(config):
+    """``plain``, ``tN``, ``sm`` or ``sm+tN`` as estimator parameters."""
+    params = {"n_temperatures": 1, "split_merge": False}
+    for part in config.split("+"):
+        if part == "sm":
+            params["split_merge"] = True
+        elif part.startswith("t"):
+            params["n_temperatures"] = int(part[1:])
+        elif part != "plain":
+            raise ValueError(f"unknown configuration {config!r}")
+    return params
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--temperatures", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--configs", nargs="+", default=["plain", "t4", "t8", "sm", "sm+t4"])
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
@@ -82,19 +97,19 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(
-        "| case | seed | n_temperatures | seconds | share per chain | R-hat | min bulk ESS "
-        "| swap rates | round trips |"
+        "| case | seed | configuration | seconds | share per chain | R-hat | min bulk ESS "
+        "| split-merge acceptance | swap rates | round trips |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases:
         data, params, indicator = CASES[name]
         X = data()
         for seed in args.seeds:
-            for n_temperatures in args.temperatures:
+            for config in args.configs:
                 start = time.perf_counter()
                 est = BayesianMCMCMixture(
                     **params,
-                    n_temperatures=n_temperatures,
+                    **settings_of(config),
                     chains=args.chains,
                     draws=args.draws,
                     random_state=seed,
@@ -103,10 +118,16 @@ def main():
                 share = indicator(est.sample_trace_.posterior).mean(axis=1)
                 report = est.convergence_
                 rates = report.get("swap_rates")
+                stats = est.sample_trace_.sample_stats
+                accepted = (
+                    f"{float(stats['split_merge_accepted'].mean()):.3f}"
+                    if "split_merge_accepted" in stats
+                    else "-"
+                )
                 print(
-                    f"| {name} | {seed} | {n_temperatures} | {seconds:.1f} | "
+                    f"| {name} | {seed} | {config} | {seconds:.1f} | "
                     f"{' '.join(f'{s:.2f}' for s in share)} | {report['max_r_hat']:.3f} | "
-                    f"{report['min_ess_bulk']:.0f} | "
+                    f"{report['min_ess_bulk']:.0f} | {accepted} | "
                     f"{'-' if rates is None else ' '.join(f'{r:.2f}' for r in rates)} | "
                     f"{'-' if rates is None else ' '.join(map(str, report['round_trips']))} |",
                     flush=True,

@@ -106,6 +106,10 @@ AGREEMENT_CASES = [
     # The full types have one prior, and no Metropolis scheme.
     ("blobs", "full", "uniform"),
     ("blobs", "tied", "uniform"),
+    # NUTS with PyMC's jitter of its starting points put one chain of four in a local
+    # mode 98 nats down on the notebook's data (R-hat 1.53); each starts in its own
+    # partition now.
+    ("seed", "full", "uniform"),
 ]
 
 
@@ -155,7 +159,7 @@ def _prior_draws(sampler, spec, n_draws=2000):
         "category": np.empty(0, dtype=int),
     }
     scales = DataScales(np.zeros(d), np.ones(d), np.ones(d))
-    trace = sample_posterior(
+    trace, _ = sample_posterior(
         sampler,
         build_model(sampler, X, spec, coords),
         X,

@@ -24,13 +24,9 @@ class GibbsMixtureStep(BlockedStep):
     vars : ignored
         The step always owns the model's weights, means, covariance variable and categories;
         the argument exists for PyMC's step-method protocol.
-    X : ndarray of shape (n_samples, n_features)
-        The observed data, in its own units.
-    spec : MixtureSpec
-        The resolved model.
-    center, spread : ndarray of shape (n_features,)
-        Location and robust spread of each feature; the covariance type decides the scale
-        the sweep standardises by (one across features for the spherical types).
+    X, spec, center, spread
+        The data, the resolved model and the standardisation, as
+        :class:`.sweep.GibbsSweep` takes them.
     n_temperatures : int, default=1
         Replicas of parallel tempering; 1 is the plain Gibbs sampler.
     split_merge : bool, default=False

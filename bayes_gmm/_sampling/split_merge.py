@@ -33,7 +33,7 @@ current points.
 """
 
 import numpy as np
-from scipy.special import expit, gammaln, log_expit, logsumexp
+from scipy.special import expit, gammaln, log_expit
 
 _LOG_HALF = np.log(0.5)
 # Split proposals per move, mixed; each is a 2-means of the two components' points from
@@ -42,7 +42,6 @@ _LOG_HALF = np.log(0.5)
 # data set, say), so that a move can go from one to the other and back.
 _LAUNCHES = 8
 _REFINEMENTS = 3
-_KAPPA = 1.0
 
 
 def _launches(rng, Z, anchor, spread):
@@ -56,48 +55,46 @@ def _launches(rng, Z, anchor, spread):
     weighted by its number of points plus one. The log-odds are those of the last
     refinement; ``anchor``'s are -inf, since it stays on c.
     """
-    m = Z.shape[0]
+    m, d = Z.shape
     seeds = rng.integers(m - 1, size=_LAUNCHES)
     seeds += seeds >= anchor
-    total, total_sq = Z.sum(axis=0), (Z**2).sum(axis=0)
-    means = [np.broadcast_to(Z[anchor], (_LAUNCHES, Z.shape[1])), Z[seeds]]
-    variances = [np.broadcast_to(spread, (_LAUNCHES, Z.shape[1]))] * 2
-    sizes = [np.ones((_LAUNCHES, 1))] * 2
     Z_sq = Z**2
+    total, total_sq, center = Z.sum(axis=0), Z_sq.sum(axis=0), Z.mean(axis=0)
+    # Both sides of every launch at once, stacked: (2, L, d) means and variances.
+    means = np.stack([np.broadcast_to(Z[anchor], (_LAUNCHES, d)), Z[seeds]])
+    variances = np.broadcast_to(spread, (2, _LAUNCHES, d))
+    sizes = np.ones((2, _LAUNCHES))
     for refinement in range(_REFINEMENTS + 1):
-        # sum_j (z_j - mean_j)^2 / var_j as matrix products: no (L, m, d) temporary.
-        log_density = [
-            np.log(size)
-            - 0.5
-            * (
-                (Z_sq @ (1 / variance).T).T
-                - 2 * (Z @ (mean / variance).T).T
-                + np.sum(mean**2 / variance + np.log(variance), axis=1)[:, None]
-            )
-            for mean, variance, size in zip(means, variances, sizes, strict=True)
-        ]
+        # sum_j (z_j - mean_j)^2 / var_j by matrix products: no (L, m, d) temporary.
+        inverse = (1 / variances).reshape(-1, d)
+        quadratic = (
+            inverse @ Z_sq.T
+            - 2 * (means.reshape(-1, d) * inverse) @ Z.T
+            + np.sum(means**2 / variances + np.log(variances), axis=-1).reshape(-1, 1)
+        )
+        log_density = (np.log(sizes).reshape(-1, 1) - 0.5 * quadratic).reshape(2, _LAUNCHES, m)
         logit = log_density[1] - log_density[0]
         logit[:, anchor] = -np.inf
         if refinement == _REFINEMENTS:
-            return _KAPPA * logit
-        side = logit > 0
-        counts = side.sum(axis=1)[:, None].astype(float)
-        sums, squares = side @ Z, side @ Z_sq
-        stats = [(m - counts, total - sums, total_sq - squares), (counts, sums, squares)]
-        means, variances, sizes = [], [], []
-        for n, s, q in stats:
-            mean = np.where(n > 0, s / np.maximum(n, 1), Z.mean(axis=0))
-            variance = (np.maximum(q - n * mean**2, 0) + spread) / (n + 1)
-            means.append(mean)
-            variances.append(variance)
-            sizes.append(n + 1)
+            return logit
+        side = (logit > 0).astype(float)
+        counts = side.sum(axis=1)[:, None]
+        counts = np.stack([m - counts, counts])
+        sums = side @ Z
+        sums = np.stack([total - sums, sums])
+        squares = side @ Z_sq
+        squares = np.stack([total_sq - squares, squares])
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), center)
+        variances = (np.maximum(squares - counts * means**2, 0) + spread) / (counts + 1)
+        sizes = counts[..., 0] + 1
     raise AssertionError("unreachable")
 
 
 def _log_split_probability(logit, side):
     """log of the launches' mixture probability of the allocation ``side`` (True: c')."""
     per_launch = log_expit(np.where(side, logit, -logit)).sum(axis=1)
-    return float(logsumexp(per_launch) - np.log(logit.shape[0]))
+    top = per_launch.max()
+    return float(top + np.log(np.mean(np.exp(per_launch - top))))
 
 
 def _log_target(

@@ -71,6 +71,8 @@ class GibbsSweep:
     center, spread : ndarray of shape (n_features,)
         Location and robust spread of each feature; the covariance type decides the scale
         the sweep standardises by (one across features for the spherical types).
+    split_merge : bool, default=False
+        Whether the category update ends with a split-merge move (:mod:`.split_merge`).
     """
 
     def __init__(self, X, spec, center, spread, split_merge=False):

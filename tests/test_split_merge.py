@@ -236,3 +236,25 @@ def test_split_merge_weighs_equal_mass_partitions_equally():
     left_right = (gap[..., 0] > gap[..., 1]).astype(float)
     assert 0 < left_right.mean(axis=1).min() and left_right.mean(axis=1).max() < 1
     assert abs(left_right.mean() - 0.5) <= bonferroni_z(1) * az.mcse(left_right)
+
+
+def test_points_tied_on_a_feature_keep_the_move_finite():
+    """Rounded data: two clusters whose second feature takes one value each. The move's
+    proposals must stay finite (an overflow would leave a ratio that is not a number)."""
+    rng = np.random.default_rng(3)
+    X = np.column_stack(
+        [np.concatenate([rng.normal(-3, 1, 40), rng.normal(3, 1, 40)]), np.repeat([0.2, 1.4], 40)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = BayesianMCMCMixture(
+            4,
+            covariance_type="diag",
+            weight_concentration="sparse",
+            split_merge=True,
+            draws=100,
+            tune=100,
+            random_state=0,
+        ).fit(X)
+    assert est.sample_trace_.sample_stats["split_merge_accepted"].any()

@@ -42,6 +42,7 @@ _LOG_HALF = np.log(0.5)
 # data set, say), so that a move can go from one to the other and back.
 _LAUNCHES = 8
 _REFINEMENTS = 3
+_SPREAD_FLOOR = 1e-8
 
 
 def _launches(rng, Z, anchor, spread):
@@ -146,8 +147,11 @@ def split_merge(rng, Z, state, covariance, prior, beta=1.0):
     if members.shape[0] == 1:
         return state, False
     ZS = Z[members]
-    # The points' spread per feature: the scale of the proposals, the same both ways.
-    reference = np.maximum(ZS.var(axis=0), np.finfo(float).tiny)
+    # The points' spread per feature: the scale of the proposals, the same both ways. On
+    # standardised data, floored far below any resolvable spread, so that points tied on a
+    # feature (rounded values) cannot make a proposal's density overflow: a ratio that is
+    # not a number in one direction would break the balance of the move.
+    reference = np.maximum(ZS.var(axis=0), _SPREAD_FLOOR)
     if prior["sparse"]:
         e = state.concentration
 

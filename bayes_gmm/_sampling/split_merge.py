@@ -19,17 +19,18 @@ then drawn from their conditional, and in the sparse mixture the weights too, so
 nothing integrated out is used stale: a partially collapsed Gibbs step (van Dyk and Park
 2008).
 
-**The proposal.** A point i drawn at random fixes c = z_i; c' is drawn among the other
-components, and an order of S's other points. All three are drawn whatever the
-allocation is and are the same for the reverse move, so each choice is a Metropolis-Hastings
-kernel of its own. With probability 1/2 every point of S goes to c (a merge); otherwise
-the points are allocated in that order, in blocks of 1, 1, 2, 4, ... points, each to c'
-with the probability that a Normal about the mean of the points already on each side
-gives it (a split). Both are proposal densities that can be evaluated at any allocation,
-so the move is an independence Metropolis-Hastings step on z_S. A component's new
-covariance is drawn given its proposed points (:meth:`propose_component` of the
-covariance type), and the acceptance ratio has the density of the current one given the
-current points.
+**The proposal.** A point i drawn at random fixes c = z_i, and c' is drawn among the
+other components; i stays on c, so the reverse move has the same i, c, c' and S, with the
+same probability. With probability 1/2 every point of S goes to c (a merge); otherwise the
+points are split afresh (:func:`_launches`): each of ``_LAUNCHES`` two-sided 2-means
+refinements from seeds of its own (i and a random point of S, drawn whatever the
+allocation is) gives each point a probability of going to c', and one of them, drawn at
+random, allocates the points independently. The mixture over the launches is the
+proposal's density, which can be evaluated at any allocation, the current one included,
+so the move is an independence Metropolis-Hastings step on z_S given the launches. A
+component's new covariance is drawn given its proposed points (:meth:`propose_component`
+of the covariance type), and the acceptance ratio has the density of the current one
+given the current points.
 """
 
 import numpy as np

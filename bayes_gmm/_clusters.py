@@ -1,9 +1,9 @@
 """The clusters of a sparse mixture: its occupied components, draw by draw.
 
 In the sparse ("overfitted") mixture ``n_components`` is an upper bound, and a draw's
-clusters are the components that hold at least one point. Pure NumPy: the points per
-component of every draw in, the posterior of the number of clusters and the draws of the
-clusters out.
+clusters are the components that hold at least one point. Pure NumPy (the datasets of
+:func:`cluster_posteriors` aside): the points per component of every draw in, the
+posterior of the number of clusters and the draws of the clusters out.
 
 Labels: the means are ordered on one feature in every draw, so the occupied components,
 taken in component order, are ordered on it too. Among draws with the same number of
@@ -11,6 +11,8 @@ clusters, cluster j is then the j-th occupied component along the ordering featu
 ordering restriction, applied to the clusters, is what stops them switching labels. It
 holds where the clusters are separated on that feature, which the estimator checks.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -52,3 +54,84 @@ def select(values, draw_index, component_index):
     picked = values[draw_index]
     shape = (*component_index.shape, *(1,) * (picked.ndim - 2))
     return np.take_along_axis(picked, component_index.reshape(shape), axis=1)
+
+
+def cluster_draws(spec, posterior, clusters):
+    """The model that a fit's point summaries describe, and its draws flattened over chains.
+
+    The components, with every draw; in a sparse fit (``clusters``, as
+    :func:`occupied_components` returns them, else None), the occupied components of the
+    draws that have ``n_clusters_`` of them, as clusters labelled in the order of their
+    means on the ordering feature, their weights renormalised over them. ``posterior``
+    maps names to (chain, draw, ...) arrays. Returns the clusters' spec and a dict of
+    (S, ...) draws.
+    """
+    covariance = spec.covariance
+    values = {
+        "weights": np.asarray(posterior["weights"]).reshape(-1, spec.n_components),
+        "means": np.asarray(posterior["means"]).reshape(-1, spec.n_components, spec.n_features),
+        covariance.trace_name: np.asarray(posterior[covariance.trace_name]).reshape(
+            -1, *covariance.shape
+        ),
+    }
+    if clusters is None:
+        return spec, values
+    draw_index, component_index = clusters
+    weights = select(values["weights"], draw_index, component_index)
+    covariance_values, cluster_covariance = covariance.select_components(
+        values[covariance.trace_name], draw_index, component_index
+    )
+    values = {
+        "weights": weights / weights.sum(axis=1, keepdims=True),
+        "means": select(values["means"], draw_index, component_index),
+        covariance.trace_name: covariance_values,
+    }
+    return replace(
+        spec, n_components=component_index.shape[1], covariance=cluster_covariance
+    ), values
+
+
+def cluster_posteriors(spec, posterior, clusters):
+    """The cluster draws of a sparse fit with their chains, as xarray datasets, for
+    diagnostics and summaries.
+
+    Each chain keeps its draws with ``n_clusters_`` clusters, cut to the shortest
+    chain's count so that chains compare like with like; the number of clusters and
+    the concentration keep every draw, and are all there is when a chain has no
+    draw with ``n_clusters_`` clusters.
+    """
+    import xarray as xr
+
+    cluster_spec, values = cluster_draws(spec, posterior, clusters)
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    chain_of = clusters[0] // n_draws
+    length = np.bincount(chain_of, minlength=n_chains).min()
+    counts = posterior[COMPONENT_COUNTS].to_numpy()
+    whole = xr.Dataset(
+        {
+            "n_clusters": (("chain", "draw"), n_clusters_per_draw(counts)),
+            "weight_concentration": posterior["weight_concentration"].variable,
+        }
+    )
+    if length == 0:
+        return [whole]
+    covariance = cluster_spec.covariance
+    dims = {
+        "weights": ("cluster",),
+        "means": ("cluster", "feature"),
+        covariance.trace_name: tuple(
+            "cluster" if dim == "component" else dim for dim in covariance.dims
+        ),
+    }
+    rows = np.concatenate([np.flatnonzero(chain_of == c)[:length] for c in range(n_chains)])
+    datasets = xr.Dataset(
+        {
+            name: (
+                ("chain", "draw", *dims[name]),
+                value[rows].reshape(n_chains, length, *value.shape[1:]),
+            )
+            for name, value in values.items()
+        },
+        coords={"feature": posterior["feature"], "feature_bis": posterior.get("feature_bis")},
+    )
+    return [datasets, whole]

@@ -1,7 +1,6 @@
 """BayesianMCMCMixture: the scikit-learn face of the constrained Bayesian mixture."""
 
 import copy
-from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,10 +11,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._clusters import (
     COMPONENT_COUNTS,
+    cluster_draws,
+    cluster_posteriors,
     n_clusters_distribution,
     n_clusters_per_draw,
     occupied_components,
-    select,
 )
 from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
@@ -573,80 +573,12 @@ covariance_prior_, degrees_of_freedom_prior_
         self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
 
     def _cluster_draws(self):
-        """The model the point summaries describe, and its draws flattened over chains.
-
-        The components, with every draw; in a sparse fit, the ``n_clusters_`` occupied
-        components of the draws that have that many, as clusters labelled in the order of
-        their means on ``order_feature_`` (:mod:`._clusters`), their weights renormalised
-        over them.
-        """
-        spec, posterior = self._spec, self.sample_trace_.posterior
-        covariance = spec.covariance
-        values = {
-            "weights": posterior["weights"].to_numpy().reshape(-1, spec.n_components),
-            "means": posterior["means"].to_numpy().reshape(-1, spec.n_components, spec.n_features),
-            covariance.trace_name: posterior[covariance.trace_name]
-            .to_numpy()
-            .reshape(-1, *covariance.shape),
-        }
-        if self._clusters is None:
-            return spec, values
-        draw_index, component_index = self._clusters
-        weights = select(values["weights"], draw_index, component_index)
-        covariance_values, clusters = covariance.select_components(
-            values[covariance.trace_name], draw_index, component_index
-        )
-        values = {
-            "weights": weights / weights.sum(axis=1, keepdims=True),
-            "means": select(values["means"], draw_index, component_index),
-            covariance.trace_name: covariance_values,
-        }
-        return replace(spec, n_components=component_index.shape[1], covariance=clusters), values
+        """The model the point summaries describe, and its draws: :func:`.cluster_draws`."""
+        return cluster_draws(self._spec, self.sample_trace_.posterior, self._clusters)
 
     def _cluster_posteriors(self):
-        """The cluster draws with their chains, for diagnostics and :meth:`summary`.
-
-        Each chain keeps its draws with ``n_clusters_`` clusters, cut to the shortest
-        chain's count so that chains compare like with like; the number of clusters and
-        the concentration keep every draw, and are all there is when a chain has no
-        draw with ``n_clusters_`` clusters.
-        """
-        import xarray as xr
-
-        cluster_spec, values = self._cluster_draws()
-        posterior = self.sample_trace_.posterior
-        n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-        chain_of = self._clusters[0] // n_draws
-        length = np.bincount(chain_of, minlength=n_chains).min()
-        counts = posterior[COMPONENT_COUNTS].to_numpy()
-        whole = xr.Dataset(
-            {
-                "n_clusters": (("chain", "draw"), n_clusters_per_draw(counts)),
-                "weight_concentration": posterior["weight_concentration"].variable,
-            }
-        )
-        if length == 0:
-            return [whole]
-        covariance = cluster_spec.covariance
-        dims = {
-            "weights": ("cluster",),
-            "means": ("cluster", "feature"),
-            covariance.trace_name: tuple(
-                "cluster" if dim == "component" else dim for dim in covariance.dims
-            ),
-        }
-        rows = np.concatenate([np.flatnonzero(chain_of == c)[:length] for c in range(n_chains)])
-        clusters = xr.Dataset(
-            {
-                name: (
-                    ("chain", "draw", *dims[name]),
-                    value[rows].reshape(n_chains, length, *value.shape[1:]),
-                )
-                for name, value in values.items()
-            },
-            coords={"feature": posterior["feature"], "feature_bis": posterior.get("feature_bis")},
-        )
-        return [clusters, whole]
+        """The cluster draws with their chains: :func:`.cluster_posteriors`."""
+        return cluster_posteriors(self._spec, self.sample_trace_.posterior, self._clusters)
 
     def _training_data(self):
         return self.sample_trace_.observed_data[OBSERVED].to_numpy()

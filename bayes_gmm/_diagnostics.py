@@ -231,8 +231,9 @@ def warn_if_ladder_does_not_connect(report, fit):
         f"chain(s) {', '.join(map(str, stuck))} (inverse temperatures {ladders}; swap rates "
         f"by neighbour pair over all chains {', '.join(f'{r:.2f}' for r in report['swap_rates'])}"
         "), so tempering carried nothing between modes there. A ladder whose rates stay "
-        "near the target without round trips is split by a phase transition: more "
-        "n_temperatures, or a longer warm-up (tune), may let states through.",
+        "near the target without round trips is split by a phase transition: "
+        "split_merge=True can carry states across it; more n_temperatures, or a longer "
+        "warm-up (tune), may.",
         ConvergenceWarning,
         stacklevel=4,
     )

@@ -258,3 +258,8 @@ def test_points_tied_on_a_feature_keep_the_move_finite():
             random_state=0,
         ).fit(X)
     assert est.sample_trace_.sample_stats["split_merge_accepted"].any()
+
+
+def test_split_merge_is_refused_with_other_samplers():
+    with pytest.raises(ValueError, match="split_merge=True adds moves to the Gibbs sampler"):
+        BayesianMCMCMixture(2, sampler="nuts", split_merge=True).fit(X_SMALL)

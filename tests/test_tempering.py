@@ -320,3 +320,20 @@ def test_a_ladder_without_round_trips_warns_without_failing_the_thresholds():
         warnings.simplefilter("error")
         warn_if_ladder_does_not_connect({**report, "round_trips": [4, 1]}, "fit")
         warn_if_ladder_does_not_connect({"max_r_hat": 1.0}, "fit")
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_complete_log_likelihood_is_each_points_own_component_density(full):
+    from bayes_gmm._posterior import complete_log_likelihood, log_joint
+
+    rng = np.random.default_rng(6)
+    X, means = rng.normal(size=(40, 3)), rng.normal(size=(4, 3))
+    category = rng.integers(0, 4, 40)
+    if full:
+        root = rng.normal(size=(4, 3, 3)) * 0.3 + np.eye(3)
+        factor = np.triu(root)
+    else:
+        factor = rng.uniform(0.5, 2.0, (4, 3))
+    per_component = log_joint(X, np.ones((1, 4)), means[None], factor[None])[0]
+    expected = per_component[category, np.arange(40)].sum()
+    assert complete_log_likelihood(X, category, means, factor) == pytest.approx(expected)

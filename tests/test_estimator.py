@@ -496,8 +496,9 @@ def _grow_chains(monkeypatch, lengths):
     """Make draws="auto" start with ``lengths[0]`` draws per chain and continue to each
     later length in turn, whatever the diagnostics say (their rule is tested on its own)."""
     from bayes_gmm import _estimator
+    from bayes_gmm._sampling import budget
 
-    monkeypatch.setattr(_estimator, "AUTO_DRAWS", lengths[0])
+    monkeypatch.setattr(budget, "AUTO_DRAWS", lengths[0])
     later = iter(lengths[1:])
     monkeypatch.setattr(_estimator, "next_chain_length", lambda *args: next(later, None))
 

@@ -252,6 +252,7 @@ def test_draws_auto_continues_every_replica(monkeypatch):
     """An extension goes on from each chain's hotter replicas and its fixed ladder, as
     one longer run of the chain would, and appends to the first run's draws."""
     from bayes_gmm import _estimator
+    from bayes_gmm._sampling import budget
     from bayes_gmm._sampling.gibbs import GibbsMixtureStep
 
     settings = {"n_components": 2, "n_temperatures": 3, "tune": 40, "random_state": 2}
@@ -270,7 +271,7 @@ def test_draws_auto_continues_every_replica(monkeypatch):
 
     monkeypatch.setattr(GibbsMixtureStep, "replica_state", replica_state)
     monkeypatch.setattr(GibbsMixtureStep, "begin_chain", begin_chain)
-    monkeypatch.setattr(_estimator, "AUTO_DRAWS", 50)
+    monkeypatch.setattr(budget, "AUTO_DRAWS", 50)
     lengths = iter([120])
     monkeypatch.setattr(_estimator, "next_chain_length", lambda *args: next(lengths, None))
     auto = _quiet_fit(**settings, max_draws=120)

@@ -1,0 +1,57 @@
+"""How long the chains run, and which sampler options apply: from the estimator's parameters.
+
+``params`` is the estimator's ``get_params()``. ``draws="auto"`` runs ``AUTO_DRAWS`` per chain
+first, and the Gibbs chains may be continued up to ``max_draws`` (``AUTO_MAX_DRAWS`` by
+default); the other samplers would have to tune their step sizes again to continue.
+"""
+
+# draws="auto": the first run's draws per chain, and the default budget it may grow to.
+# Measured at 8000: iris with "diag" (the slowest mixing of the real data sets whose
+# chains agree) reaches R-hat 1.001 and bulk ESS 512, where 1000 draws give ESS 90.
+AUTO_DRAWS = 1000
+AUTO_MAX_DRAWS = 8000
+
+
+def check_sampler_options(params):
+    """Refuse, naming the parameter, options that the chosen sampler would ignore."""
+    sampler = params["sampler"]
+    if params["max_draws"] is not None and (params["draws"] != "auto" or sampler != "gibbs"):
+        raise ValueError(
+            f"max_draws={params['max_draws']} applies only with draws='auto' and "
+            f"sampler='gibbs' (got draws={params['draws']!r}, sampler={sampler!r}): "
+            "the chains of the other samplers are not continued."
+        )
+    if params["n_temperatures"] > 1 and sampler != "gibbs":
+        raise ValueError(
+            f"n_temperatures={params['n_temperatures']} tempers the Gibbs sampler only "
+            f"(got sampler={sampler!r}): use sampler='gibbs', or n_temperatures=1."
+        )
+    if params["split_merge"] and sampler != "gibbs":
+        raise ValueError(
+            f"split_merge=True adds moves to the Gibbs sampler only (got "
+            f"sampler={sampler!r}): use sampler='gibbs', or split_merge=False."
+        )
+
+
+def draw_budget(params):
+    """Draws per chain of the first run, and the most that draws="auto" may reach."""
+    draws = params["draws"]
+    if draws != "auto":
+        return draws, draws
+    if params["sampler"] != "gibbs":
+        return AUTO_DRAWS, AUTO_DRAWS
+    max_draws = AUTO_MAX_DRAWS if params["max_draws"] is None else params["max_draws"]
+    return min(AUTO_DRAWS, max_draws), max_draws
+
+
+def resolved_tune(params):
+    """Warm-up iterations per chain: ``tune``, or for "auto" a fifth of the first run's
+    draws with Gibbs and 1000 with the samplers that tune their step sizes."""
+    if params["tune"] != "auto":
+        return params["tune"]
+    if params["sampler"] != "gibbs":
+        return 1000
+    first_draws = draw_budget(params)[0]
+    # A sparse fit starts with every component occupied, and emptying the superfluous
+    # ones takes longer than forgetting a start.
+    return first_draws if params["weight_concentration"] == "sparse" else first_draws // 5

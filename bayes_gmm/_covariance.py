@@ -859,7 +859,19 @@ class FullCovariance:
             )
         scale = params["covariance_prior"]
         if scale is None:
-            scale = np.diag((scales.spread / n_components) ** 2)
+            variance = (scales.spread / n_components) ** 2
+            # Matrices in the data's units hold squared spreads: features below about
+            # 1e-154 (or above 1e154) of their units leave none in double precision.
+            unrepresentable = ~((variance >= np.finfo(float).tiny) & np.isfinite(variance))
+            if unrepresentable.any():
+                raise ValueError(
+                    f"covariance_type={covariance_type!r} holds squared spreads, and those of "
+                    f"feature(s) {np.flatnonzero(unrepresentable).tolist()} (robust spread "
+                    f"{scales.spread[unrepresentable].tolist()}) leave zero variance or "
+                    "overflow in double precision: rescale X (e.g. with StandardScaler), or "
+                    "use a diagonal covariance_type."
+                )
+            scale = np.diag(variance)
         else:
             scale = _covariance_matrix(scale, d)
         return cls(covariance_type, n_components, n_features, df, scale)

@@ -149,6 +149,13 @@ def test_tiny_scale_fit_is_the_unit_fit_rescaled():
     n_components=2,
     covariance_type="spherical",
 )
+@example(
+    # Found by hypothesis: a spread of 3.5e-292, whose square (a full matrix's entry in the
+    # data's units) underflows to 0: refused, with zero variance named.
+    X=np.array([[3.49609381e-292], [0.0]]),
+    n_components=1,
+    covariance_type="full",
+)
 @given(
     X=st.integers(2, 40).flatmap(
         lambda n: st.integers(1, 3).flatmap(

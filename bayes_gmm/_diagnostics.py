@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._lazy import az
+from ._modes import describe_modes
 
 MAX_R_HAT = 1.01
 MIN_ESS = 400
@@ -23,7 +24,7 @@ ESS_MARGIN = 1.25
 INTERVAL_PROB = 0.94
 
 
-def convergence_report(trace, parameter_names, posteriors=None):
+def convergence_report(trace, parameter_names, posteriors=None, chain_modes=None):
     """Maximum R-hat, minimum bulk and tail ESS over the parameters, as a dict.
 
     ``posteriors``, when given, replaces the trace's parameters: datasets of (chain,
@@ -34,7 +35,8 @@ def convergence_report(trace, parameter_names, posteriors=None):
     (NUTS, Metropolis), else None: the Gibbs sweep draws from exact conditionals. A
     tempered fit adds ``inverse_temperatures`` (each chain's ladder), ``swap_rates``
     (each neighbour pair's) and ``round_trips`` (each chain's), which
-    :func:`warn_if_ladder_does_not_connect` judges.
+    :func:`warn_if_ladder_does_not_connect` judges. ``chain_modes``, the per-chain
+    summary of :func:`bayes_gmm._modes.chain_modes`, is added as it is given.
     """
     import xarray as xr
 
@@ -69,6 +71,8 @@ def convergence_report(trace, parameter_names, posteriors=None):
         report["worst_parameter"] = _worst(ess_bulk, np.nanargmin)
     if stats is not None and "round_trips" in stats:
         report.update(_exchange_report(stats))
+    if chain_modes is not None:
+        report["chain_modes"] = chain_modes
     report["converged"] = not _problems(report)
     return report
 
@@ -166,14 +170,17 @@ def next_chain_length(report, n_draws, max_draws):
     return min(max_draws, max(MIN_GROWTH * n_draws, needed))
 
 
-def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None, sparse=False):
+def warn_if_not_converged(
+    report, n_chains, n_draws, fit, max_draws=None, sparse=False, crossing=None
+):
     """A ConvergenceWarning stating the numbers and what to try, when a threshold is missed.
 
     ``fit`` names the fit (its ``n_components`` and ``covariance_type``), so that the
     warnings of a search over many fits say which one they concern. ``max_draws`` is the
     budget of ``draws="auto"``, which either was spent or would not have been enough.
     ``sparse``: the fit is a sparse mixture, whose chains can disagree on the number of
-    clusters.
+    clusters. ``crossing`` is the remedy of :func:`mode_crossing_remedy`, said when the
+    chains sit in different modes (``report["chain_modes"]``).
     """
     problems = _problems(report)
     if not problems:
@@ -198,15 +205,42 @@ def warn_if_not_converged(report, n_chains, n_draws, fit, max_draws=None, sparse
         else "compare the chains in est.summary() or bayes_gmm.plotting.plot_trace, and try "
         "fewer n_components, another covariance_type, or weight_concentration='sparse'"
     )
+    modes = report.get("chain_modes")
+    if modes is not None and max(modes["mode"]) > 0:
+        advice = (
+            f"The chains sit in {max(modes['mode']) + 1} different modes of the posterior "
+            f"({describe_modes(modes)}; est.convergence_['chain_modes'] has them), which "
+            f"more draws seldom join: {crossing or mode_crossing_remedy()}; or"
+        )
+    else:
+        advice = (
+            "Where R-hat stays high as the chains grow, they sit in different modes of the "
+            "posterior that no chain crosses, and more draws will not join them:"
+        )
     warnings.warn(
         f"{fit}: the posterior sample may not be reliable: {'; '.join(problems)} "
         f"({run}{'' if worst is None else f'; worst mixing: {worst}'}). Try {more}, or "
-        "more chains. Where R-hat stays high as the chains grow, they sit in different "
-        f"modes of the posterior that no chain crosses, and more draws will not join them: "
-        f"{compare}.",
+        f"more chains. {advice} {compare}.",
         ConvergenceWarning,
         stacklevel=4,
     )
+
+
+def mode_crossing_remedy(sampler="gibbs", n_temperatures=1, split_merge=False):
+    """What carries chains between modes, given what the fit already used."""
+    if sampler != "gibbs":
+        return (
+            "sampler='gibbs' with n_temperatures=4 (parallel tempering) and split_merge=True "
+            "can carry chains between modes (see the user guide)"
+        )
+    tools = []
+    if not split_merge:
+        tools.append("split_merge=True")
+    tools.append(
+        f"n_temperatures={max(4, 2 * n_temperatures)}"
+        + (" (parallel tempering)" if n_temperatures == 1 else " (a longer ladder)")
+    )
+    return f"{' and '.join(tools)} can carry chains between modes (see the user guide)"
 
 
 def warn_if_ladder_does_not_connect(report, fit):

@@ -165,7 +165,11 @@ n_features), or None, default=None
         empty); 1000 for ``"nuts"`` and ``"metropolis"``, which tune their step sizes
         during it. The value used is ``tune_``.
     chains : int, default=2
-        Independent chains.
+        Independent chains, each from a start of its own: plausible k-means partitions
+        in turn and, where the data do not clearly need ``n_components`` clusters (by
+        scikit-learn's BIC), every other chain from one cluster fewer with a component
+        empty, so that R-hat can see a posterior that prefers fewer clusters (see the
+        user guide).
     n_temperatures : int, default=1
         Replicas per chain of parallel tempering, with ``sampler="gibbs"``; 1 is the plain
         Gibbs sampler. Replica t samples the posterior with its likelihood raised to a
@@ -433,7 +437,16 @@ covariance_prior_, degrees_of_freedom_prior_
         kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
         scales = data_scales(X)
         Z = (X - scales.median) / scales.spread
-        best, starts = dispersed_partitions(Z, self.n_components, kmeans_seeds, self.chains)
+        # A sparse fit's chains all start with every component filled, as the sparse
+        # mixture's authors do: its superfluous components then empty themselves.
+        sparse = self.weight_concentration == "sparse"
+        best, starts = dispersed_partitions(
+            Z,
+            self.n_components,
+            kmeans_seeds,
+            self.chains,
+            covariance_type=None if sparse else self.covariance_type,
+        )
         order_feature = choose_order_feature(Z, best.labels, best.centers)
         spec = resolve_spec(self.get_params(), scales, order_feature)
 

@@ -11,6 +11,19 @@ partitions only: independent k-means++ runs whose within-cluster sum of squares 
 k-means, would leave a chain in a spurious mode far below the main one (an independent Stan
 program of this model, started at random points on Old Faithful, left half its chains 199
 nats down), which says nothing about the posterior.
+
+k-means always fills every component, yet a posterior can put most of its mass on fewer
+clusters, with a component (nearly) empty: iris with three full matrices and no weight
+floor holds over 99% there, and chains started from three-cluster partitions stay in the
+three species with an R-hat of 1.004. So, where the data do not clearly support k clusters
+over k - 1, every other chain starts from the best (k - 1)-means partition with the last
+component empty: a different start of the kind k-means cannot give. "Clearly" is judged by
+scikit-learn's GaussianMixture (maximum likelihood, from the k-means partitions) with the
+nearest covariance type: a BIC lower by more than ``STRONG_EVIDENCE_BIC`` for k is very
+strong evidence on Kass and Raftery's (1995) scale. Where the evidence is that strong, a
+chain started with two clusters merged can stay in a spurious mode (measured: Old
+Faithful, two diagonal components, a chain started in one cluster stayed 200 nats below the
+others), which the screen avoids.
 """
 
 import warnings
@@ -28,6 +41,18 @@ RUNS_PER_CHAIN = 4
 # the best sum of squares, clear local optima (a cluster split, two merged) 1.13 and above;
 # Old Faithful with k = 4 also had runs at 1.09 to 1.11, which the threshold splits.
 PLAUSIBLE_INERTIA_RATIO = 1.1
+# Kass and Raftery (1995): a BIC difference above 10 is very strong evidence.
+STRONG_EVIDENCE_BIC = 10.0
+# The scikit-learn covariance type nearest each of ours, for the BIC screen: the tied
+# diagonal types keep what shapes a partition most, one covariance for every component.
+_SKLEARN_COVARIANCE = {
+    "full": "full",
+    "tied": "tied",
+    "diag": "diag",
+    "spherical": "spherical",
+    "tied_diag": "tied",
+    "tied_spherical": "tied",
+}
 
 
 class Partition(NamedTuple):
@@ -38,29 +63,35 @@ class Partition(NamedTuple):
     inertia: float
 
 
+def _fit_subsample(Z, seed):
+    """``Z``, or a random ``_KMEANS_MAX_POINTS`` of its rows when it has more."""
+    if Z.shape[0] <= _KMEANS_MAX_POINTS:
+        return Z
+    rng = np.random.default_rng(seed)
+    return Z[rng.choice(Z.shape[0], _KMEANS_MAX_POINTS, replace=False)]
+
+
 def kmeans_partition(Z, n_components, seed):
     """One k-means++ run on standardised data ``Z`` (a subsample when it is large)."""
     # Imported by the first fit: sklearn.cluster would add about 0.15 s to `import bayes_gmm`.
     from sklearn.cluster import KMeans
 
-    rng = np.random.default_rng(seed)
-    fit_on = Z
-    if Z.shape[0] > _KMEANS_MAX_POINTS:
-        fit_on = Z[rng.choice(Z.shape[0], _KMEANS_MAX_POINTS, replace=False)]
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=seed)
     with warnings.catch_warnings():
         # Fewer distinct points than components: k-means still returns k centres.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        kmeans.fit(fit_on)
+        kmeans.fit(_fit_subsample(Z, seed))
     return Partition(kmeans.predict(Z), kmeans.cluster_centers_, float(kmeans.inertia_))
 
 
-def dispersed_partitions(Z, n_components, seeds, n_chains):
-    """The best partition, and one plausible partition per chain.
+def dispersed_partitions(Z, n_components, seeds, n_chains, covariance_type=None):
+    """The best partition, and one start per chain.
 
     ``seeds`` seed the k-means++ runs, ``RUNS_PER_CHAIN`` per chain. The distinct plausible
     partitions (inertia within ``PLAUSIBLE_INERTIA_RATIO`` of the best) go to the chains in
     turn, in the order of their seeds; when there are fewer than chains, they repeat.
+    With a ``covariance_type``, every other chain (1, 3, ...) starts instead from
+    :func:`fewer_clusters_start` where it gives one.
     """
     runs = [kmeans_partition(Z, n_components, seed) for seed in seeds]
     best = min(runs, key=lambda run: run.inertia)
@@ -69,7 +100,49 @@ def dispersed_partitions(Z, n_components, seeds, n_chains):
         if run.inertia <= PLAUSIBLE_INERTIA_RATIO * best.inertia:
             distinct.setdefault(_canonical(run.labels).tobytes(), run)
     plausible = list(distinct.values())
-    return best, [plausible[c % len(plausible)] for c in range(n_chains)]
+    fewer = None
+    if covariance_type is not None and n_chains > 1:
+        fewer = fewer_clusters_start(Z, best, covariance_type, seeds[:RUNS_PER_CHAIN])
+    if fewer is None:
+        return best, [plausible[c % len(plausible)] for c in range(n_chains)]
+    return best, [fewer if c % 2 else plausible[(c // 2) % len(plausible)] for c in range(n_chains)]
+
+
+def fewer_clusters_start(Z, best, covariance_type, seeds):
+    """The best (k - 1)-means partition with component k empty, or None where the data
+    clearly support k clusters (see the module docstring).
+
+    The empty component's centre is the data's median (0 in standardised units): its first
+    sweep draws its parameters from the prior, which a point can then join.
+    """
+    from sklearn import config_context
+    from sklearn.mixture import GaussianMixture
+
+    n_components = best.centers.shape[0]
+    if n_components == 1:
+        return None
+    fewer = min(
+        (kmeans_partition(Z, n_components - 1, seed) for seed in seeds),
+        key=lambda run: run.inertia,
+    )
+    fit_on = _fit_subsample(Z, seeds[0])
+    bic = []
+    for centers in (best.centers, fewer.centers):
+        mixture = GaussianMixture(
+            centers.shape[0],
+            covariance_type=_SKLEARN_COVARIANCE[covariance_type],
+            means_init=centers,
+            random_state=seeds[0],
+        )
+        # Z is a NumPy array whatever the input was; GaussianMixture's k-means
+        # initialisation refuses array API dispatch, which a caller may have turned on.
+        with warnings.catch_warnings(), config_context(array_api_dispatch=False):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            bic.append(mixture.fit(fit_on).bic(fit_on))
+    if bic[1] - bic[0] > STRONG_EVIDENCE_BIC:
+        return None
+    centers = np.vstack([fewer.centers, np.zeros(Z.shape[1])])
+    return Partition(fewer.labels, centers, fewer.inertia)
 
 
 def _canonical(labels):

@@ -9,8 +9,11 @@ from sklearn.exceptions import ConvergenceWarning
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._initial_point import (
     PLAUSIBLE_INERTIA_RATIO,
+    STRONG_EVIDENCE_BIC,
     _canonical,
     dispersed_partitions,
+    fewer_clusters_start,
+    kmeans_partition,
 )
 
 
@@ -50,6 +53,66 @@ def test_poor_local_optima_are_not_starting_points():
     for start in starts:
         assert start.inertia <= PLAUSIBLE_INERTIA_RATIO * best.inertia
         np.testing.assert_array_equal(_canonical(start.labels), _canonical(best.labels))
+
+
+def _three_clusters(seed=1):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[-10.0, 0.0], [0.0, 0.0], [10.0, 0.0]])
+    return centers[np.repeat(np.arange(3), 40)] + rng.normal(size=(120, 2))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied_diag", "spherical"])
+def test_no_chain_starts_with_fewer_clusters_than_the_data_clearly_hold(covariance_type):
+    Z = _three_clusters()
+    best = kmeans_partition(Z, 3, seed=0)
+    assert fewer_clusters_start(Z, best, covariance_type, seeds=range(4)) is None
+    _, starts = dispersed_partitions(Z, 3, range(16), 4, covariance_type=covariance_type)
+    assert all(np.unique(start.labels).size == 3 for start in starts)
+
+
+def test_a_start_with_one_cluster_fewer_where_the_data_do_not_clearly_need_k():
+    """k = 4 on three clusters: every other chain starts from the best 3-means partition,
+    with the fourth component empty at the data's median."""
+    from sklearn.mixture import GaussianMixture
+
+    Z = _three_clusters()
+    bic = [GaussianMixture(k, random_state=0).fit(Z).bic(Z) for k in (3, 4)]
+    assert bic[1] - bic[0] > -STRONG_EVIDENCE_BIC  # the screen lets it through
+    best, starts = dispersed_partitions(Z, 4, range(16), 4, covariance_type="full")
+    assert np.unique(best.labels).size == 4
+    for chain, start in enumerate(starts):
+        if chain % 2:
+            assert np.unique(start.labels).size == 3 and start.labels.max() == 2
+            np.testing.assert_array_equal(start.centers[3], np.zeros(2))
+            np.testing.assert_array_equal(_canonical(start.labels), _canonical(_three_labels()))
+        else:
+            assert start.inertia <= PLAUSIBLE_INERTIA_RATIO * best.inertia
+
+
+def _three_labels():
+    return np.repeat(np.arange(3), 40)
+
+
+def test_one_chain_or_one_component_has_no_fewer_start():
+    Z = _three_clusters()
+    _, starts = dispersed_partitions(Z, 4, range(4), 1, covariance_type="full")
+    assert np.unique(starts[0].labels).size == 4
+    assert fewer_clusters_start(Z, kmeans_partition(Z, 1, 0), "full", range(4)) is None
+
+
+def test_a_posterior_mostly_on_fewer_clusters_is_not_silently_missed():
+    """iris, three full matrices, no weight floor: over 99% of the posterior has two
+    clusters and an (almost) empty component (shared/DESIGN.md section 8), yet chains
+    started from three-species partitions stay there at R-hat near 1. At the defaults the
+    second chain starts with one cluster fewer, and the warning names the two modes."""
+    from sklearn.datasets import load_iris
+
+    est = BayesianMCMCMixture(3, covariance_type="full", min_weight=0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="The chains sit in 2 different modes") as caught:
+        est.fit(load_iris().data)
+    modes = est.convergence_["chain_modes"]
+    assert modes["mode"] == [0, 1] and modes["n_clusters"] == [3, 2]
+    assert "3 clusters" in str(caught[0].message) and "2 clusters" in str(caught[0].message)
 
 
 @pytest.mark.parametrize("random_state", [0, 1])

@@ -144,6 +144,13 @@ def _problems(report):
     return problems
 
 
+def chains_apart(report):
+    """Whether the chains miss the thresholds and sit in different modes
+    (``report["chain_modes"]``): what more draws seldom mend."""
+    modes = report.get("chain_modes")
+    return modes is not None and max(modes["mode"]) > 0 and bool(_problems(report))
+
+
 def draws_needed(report, n_draws):
     """Draws per chain at which the smallest ESS would reach ``MIN_ESS`` x ``ESS_MARGIN``,
     if it grew in proportion to the draws; None when no ESS falls short."""
@@ -206,7 +213,7 @@ def warn_if_not_converged(
         "fewer n_components, another covariance_type, or weight_concentration='sparse'"
     )
     modes = report.get("chain_modes")
-    if modes is not None and max(modes["mode"]) > 0:
+    if chains_apart(report):
         advice = (
             f"The chains sit in {max(modes['mode']) + 1} different modes of the posterior "
             f"({describe_modes(modes)}; est.convergence_['chain_modes'] has them), which "

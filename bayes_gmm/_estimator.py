@@ -19,6 +19,7 @@ from ._clusters import (
 )
 from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
+    chains_apart,
     convergence_report,
     mode_crossing_remedy,
     next_chain_length,
@@ -37,7 +38,13 @@ from ._modes import chain_modes
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
 from ._sampling import SAMPLERS, sample_until
-from ._sampling.budget import check_sampler_options, draw_budget, resolved_tune
+from ._sampling.budget import (
+    auto_crossing,
+    check_sampler_options,
+    draw_budget,
+    first_run_crossing,
+    resolved_tune,
+)
 from ._sampling.nuts import BACKENDS
 from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood
 from ._spec import OBSERVED, MixtureSpec, data_scales, resolve_spec
@@ -170,9 +177,12 @@ n_features), or None, default=None
         scikit-learn's BIC), every other chain from one cluster fewer with a component
         empty, so that R-hat can see a posterior that prefers fewer clusters (see the
         user guide).
-    n_temperatures : int, default=1
+    n_temperatures : int or "auto", default=1
         Replicas per chain of parallel tempering, with ``sampler="gibbs"``; 1 is the plain
-        Gibbs sampler. Replica t samples the posterior with its likelihood raised to a
+        Gibbs sampler. ``"auto"``: plain chains first and, where they miss the
+        thresholds sitting in different modes (``convergence_["chain_modes"]``), a second
+        run from the same starts with 4 replicas per chain (with any other sampler,
+        none). Replica t samples the posterior with its likelihood raised to a
         power beta_t, from beta = 1 (the posterior, the replica that is recorded) down
         a ladder of flatter ones, on which clusters merge and part easily; after each
         sweep of every replica, neighbouring temperatures exchange states by a
@@ -186,11 +196,13 @@ n_features), or None, default=None
         sets a phase transition of the tempered posteriors often blocks them, and
         ``split_merge`` crosses instead, or carries the replicas across (the user guide
         has the measurements).
-    split_merge : bool, default=False
+    split_merge : bool or "auto", default=False
         With ``sampler="gibbs"``, end each sweep's category update with a split-merge
-        move: a Metropolis-Hastings proposal that reassigns all the points of two
-        components at once, merging them into one, or splitting them afresh (which also
-        moves a whole cluster from one component to the other), with new covariances
+        move (``"auto"``: only in a second run, where the plain chains miss the
+        thresholds sitting in different modes, as for ``n_temperatures``): a
+        Metropolis-Hastings proposal that reassigns all the points of two components at
+        once, merging them into one, or splitting them afresh (which also moves a
+        whole cluster from one component to the other), with new covariances
         for the types that have one per component. It crosses between partitions of
         the data that one-point-at-a-time updates never leave, and in the sparse mixture
         it opens and closes clusters in one step. Exact: the move leaves the posterior
@@ -254,6 +266,8 @@ n_features), or None, default=None
         Warm-up iterations per chain that the fit ran.
     draws_ : int
         Draws per chain that the fit kept.
+    n_temperatures_, split_merge_ : int, bool
+        What the recorded run used, ``"auto"`` resolved.
     order_feature_ : int
         Feature on which the component means are ordered: the best separated one.
     min_weight_, mean_prior_loc_, mean_prior_scale_, sd_lower_, sd_upper_, sd_prior_scale_, \
@@ -337,8 +351,8 @@ covariance_prior_, degrees_of_freedom_prior_
         "max_draws": [None, Interval(Integral, 1, None, closed="left")],
         "tune": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "chains": [Interval(Integral, 1, None, closed="left")],
-        "n_temperatures": [Interval(Integral, 1, None, closed="left")],
-        "split_merge": ["boolean"],
+        "n_temperatures": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "split_merge": ["boolean", StrOptions({"auto"})],
         "prediction_draws": [StrOptions({"all"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -458,9 +472,15 @@ covariance_prior_, degrees_of_freedom_prior_
             "nuts_sampler": self.nuts_sampler,
             "chains": self.chains,
             "verbose": self.verbose,
-            "n_temperatures": self.n_temperatures,
-            "split_merge": self.split_merge,
+            **first_run_crossing(self.get_params()),
         }
+        tools = auto_crossing(self.get_params())
+
+        def crossing(trace):
+            # The "auto" crossing tools: switched on where the chains sit in different
+            # modes, for a second run from the same starts.
+            self._set_trace(trace, spec)
+            return tools if tools is not None and chains_apart(self.convergence_) else None
 
         def next_draws(trace):
             # draws="auto": continue the chains until the diagnostics are met or the
@@ -481,6 +501,7 @@ covariance_prior_, degrees_of_freedom_prior_
             draws=first_draws,
             tune=self._resolved_tune(),
             next_draws=next_draws,
+            crossing=crossing,
             random_seed=int(sampler_seed),
             **settings,
         )
@@ -505,7 +526,7 @@ covariance_prior_, degrees_of_freedom_prior_
             fit,
             max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
-            crossing=mode_crossing_remedy(self.sampler, self.n_temperatures, self.split_merge),
+            crossing=mode_crossing_remedy(self.sampler, self.n_temperatures_, self.split_merge_),
         )
         warn_if_ladder_does_not_connect(self.convergence_, fit)
         warn_if_order_does_not_separate(
@@ -532,6 +553,12 @@ covariance_prior_, degrees_of_freedom_prior_
         what ``draws="auto"`` reads after each run, before the point summaries are due."""
         self.tune_ = self._resolved_tune()
         self.draws_ = trace.posterior.sizes["draw"]
+        # What the recorded run used, "auto" resolved: its statistics say it.
+        stats = trace.get("sample_stats")
+        self.n_temperatures_ = 1
+        if stats is not None and "inverse_temperature" in stats:
+            self.n_temperatures_ = int(stats["inverse_temperature"].shape[-1])
+        self.split_merge_ = stats is not None and "split_merge_accepted" in stats
         self._spec = spec
         self.sample_trace_ = trace
         self.order_feature_ = spec.order_feature

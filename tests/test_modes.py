@@ -130,3 +130,51 @@ def test_chain_modes_on_a_subsample_of_rows_estimates_the_level(monkeypatch, see
     point_sd = pointwise.mean(["chain", "draw"]).std()
     tolerance = 5 * float(point_sd) * np.sqrt(X.shape[0])
     assert np.allclose(half["log_likelihood"], full["log_likelihood"], atol=tolerance)
+
+
+def test_auto_crossing_starts_plain_and_switches_on_only_the_auto_tools():
+    from bayes_gmm._sampling.budget import AUTO_TEMPERATURES, auto_crossing, first_run_crossing
+
+    params = {"sampler": "gibbs", "n_temperatures": "auto", "split_merge": "auto"}
+    assert first_run_crossing(params) == {"n_temperatures": 1, "split_merge": False}
+    assert auto_crossing(params) == {"n_temperatures": AUTO_TEMPERATURES, "split_merge": True}
+    mixed = {**params, "n_temperatures": 3}
+    assert first_run_crossing(mixed) == {"n_temperatures": 3, "split_merge": False}
+    assert auto_crossing(mixed) == {"split_merge": True}
+    assert auto_crossing({**params, "sampler": "nuts"}) is None
+    assert auto_crossing({**params, "n_temperatures": 1, "split_merge": False}) is None
+
+
+def test_auto_crossing_is_accepted_by_the_samplers_without_the_tools(seed_data):
+    est = BayesianMCMCMixture(
+        sampler="metropolis", draws=100, tune=100, n_temperatures="auto", split_merge="auto"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(seed_data[0][:100])
+    assert est.n_temperatures_ == 1 and est.split_merge_ is False
+
+
+def test_chains_that_agree_are_not_sampled_again(seed_data):
+    X, _ = seed_data
+    plain = BayesianMCMCMixture(draws=300, random_state=0).fit(X)
+    auto = BayesianMCMCMixture(draws=300, random_state=0, split_merge="auto").fit(X)
+    assert auto.split_merge_ is False and auto.n_temperatures_ == 1
+    np.testing.assert_array_equal(
+        plain.sample_trace_.posterior["means"], auto.sample_trace_.posterior["means"]
+    )
+
+
+def test_chains_in_different_modes_are_sampled_again_with_the_moves(tmp_path):
+    X = _square_data()
+    params = dict(n_components=2, covariance_type="full", draws=200, tune=100, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = BayesianMCMCMixture(**params).fit(X)
+        auto = BayesianMCMCMixture(**params, split_merge="auto").fit(X)
+    assert max(plain.convergence_["chain_modes"]["mode"]) > 0
+    assert auto.split_merge_ is True and auto.n_temperatures_ == 1
+    assert "split_merge_accepted" in auto.sample_trace_.sample_stats
+    auto.save(tmp_path / "fit.nc")
+    loaded = BayesianMCMCMixture.load(tmp_path / "fit.nc")
+    assert loaded.split_merge_ is True and loaded.n_temperatures_ == 1

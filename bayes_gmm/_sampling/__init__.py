@@ -183,10 +183,15 @@ def sample_posterior(
     return trace, replicas
 
 
-def sample_until(sampler, model, X, spec, initvals, scales, *, next_draws, random_seed, **settings):
+def sample_until(
+    sampler, model, X, spec, initvals, scales, *, next_draws, random_seed, crossing=None, **settings
+):
     """Sample, then continue the Gibbs chains from where they stopped while asked to.
 
-    ``next_draws(trace)`` reads each run's trace and returns the draws per chain to
+    ``crossing(trace)``, when given, reads the first run's trace and returns the settings
+    to sample again with, from the same starts and with a seed of its own, or None: the
+    "auto" mode-crossing tools, switched on where the chains sit in different modes.
+    ``next_draws(trace)`` then reads each run's trace and returns the draws per chain to
     continue to, or None to stop: ``draws="auto"``'s rule, which the estimator owns. Each
     extension draws its own seed from ``random_seed``, so the same seed gives the same
     draws however the chains run. ``settings`` are :func:`sample_posterior`'s. Returns
@@ -195,6 +200,13 @@ def sample_until(sampler, model, X, spec, initvals, scales, *, next_draws, rando
     trace, replicas = sample_posterior(
         sampler, model, X, spec, initvals, scales, random_seed=random_seed, **settings
     )
+    if crossing is not None and (tools := crossing(trace)) is not None:
+        # Extensions take the seeds [random_seed, 1, 2, ...].
+        seed = np.random.SeedSequence([random_seed, 0]).generate_state(1)[0]
+        settings = {**settings, **tools}
+        trace, replicas = sample_posterior(
+            sampler, model, X, spec, initvals, scales, random_seed=int(seed), **settings
+        )
     extension = 0
     while (draws := next_draws(trace)) is not None:
         extension += 1

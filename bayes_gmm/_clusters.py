@@ -135,3 +135,27 @@ def cluster_posteriors(spec, posterior, clusters):
         coords={"feature": posterior["feature"], "feature_bis": posterior.get("feature_bis")},
     )
     return [datasets, whole]
+
+
+def n_clusters_table(counts, n_components):
+    """The posterior of the number of clusters, as a table, from the component counts
+    (chain, draw, component) of a sparse fit.
+
+    One row per number of clusters that some draw has: ``probability`` (over all draws),
+    ``draws``, and the probability within each chain (``chain 0``, ...).
+    """
+    import pandas as pd
+
+    n_clusters = n_clusters_per_draw(counts)
+    table = pd.DataFrame(
+        {
+            "probability": n_clusters_distribution(n_clusters, n_components),
+            "draws": np.bincount(n_clusters.ravel(), minlength=n_components + 1),
+            **{
+                f"chain {c}": n_clusters_distribution(chain, n_components)
+                for c, chain in enumerate(n_clusters)
+            },
+        }
+    )
+    table.index.name = "n_clusters"
+    return table[table["draws"] > 0]

@@ -15,6 +15,7 @@ from ._clusters import (
     cluster_posteriors,
     n_clusters_distribution,
     n_clusters_per_draw,
+    n_clusters_table,
     occupied_components,
 )
 from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
@@ -27,12 +28,7 @@ from ._diagnostics import (
     warn_if_not_converged,
     warn_if_order_does_not_separate,
 )
-from ._initial_point import (
-    RUNS_PER_CHAIN,
-    choose_order_feature,
-    dispersed_partitions,
-    initial_point,
-)
+from ._initial_point import RUNS_PER_CHAIN, chain_starts
 from ._lazy import az
 from ._modes import chain_modes
 from ._persistence import load_fit, save_fit
@@ -46,8 +42,13 @@ from ._sampling.budget import (
     resolved_tune,
 )
 from ._sampling.nuts import BACKENDS
-from ._scoring import category_probabilities, log_predictive_density, pointwise_log_likelihood
-from ._spec import OBSERVED, MixtureSpec, data_scales, resolve_spec
+from ._scoring import (
+    category_probabilities,
+    log_likelihood_dataset,
+    log_predictive_density,
+    pointwise_log_likelihood,
+)
+from ._spec import OBSERVED, MixtureSpec
 
 # Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
 # n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
@@ -449,20 +450,7 @@ covariance_prior_, degrees_of_freedom_prior_
         rng = check_random_state(self.random_state)
         sampler_seed = rng.randint(np.iinfo(np.int32).max)
         kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
-        scales = data_scales(X)
-        Z = (X - scales.median) / scales.spread
-        # A sparse fit's chains all start with every component filled, as the sparse
-        # mixture's authors do: its superfluous components then empty themselves.
-        sparse = self.weight_concentration == "sparse"
-        best, starts = dispersed_partitions(
-            Z,
-            self.n_components,
-            kmeans_seeds,
-            self.chains,
-            covariance_type=None if sparse else self.covariance_type,
-        )
-        order_feature = choose_order_feature(Z, best.labels, best.centers)
-        spec = resolve_spec(self.get_params(), scales, order_feature)
+        spec, scales, initvals = chain_starts(X, self.get_params(), kmeans_seeds)
 
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
         coords = model_coords(self.n_components, feature_names, n_samples)
@@ -493,10 +481,7 @@ covariance_prior_, degrees_of_freedom_prior_
             model,
             X,
             spec,
-            [
-                initial_point(X, spec, start.labels, scales.median + scales.spread * start.centers)
-                for start in starts
-            ],
+            initvals,
             scales,
             draws=first_draws,
             tune=self._resolved_tune(),
@@ -512,7 +497,11 @@ covariance_prior_, degrees_of_freedom_prior_
             if "category" in trace.posterior:
                 del trace.posterior["category"]
         else:
-            trace.add_groups(log_likelihood=self._log_likelihood_dataset(X, trace, spec))
+            trace.add_groups(
+                log_likelihood=log_likelihood_dataset(
+                    X, trace.posterior, spec, trace.observed_data["sample"]
+                )
+            )
         self._model = model
         self._fitted_params = self.get_params()
         fit = (
@@ -608,33 +597,13 @@ covariance_prior_, degrees_of_freedom_prior_
     def _training_data(self):
         return self.sample_trace_.observed_data[OBSERVED].to_numpy()
 
-    def _log_likelihood_dataset(self, X, trace, spec):
-        """Pointwise log-likelihood, categories summed out, in ArviZ's layout."""
-        import xarray as xr
-
-        posterior = trace.posterior
-        n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
-        values = pointwise_log_likelihood(X, draws_of(posterior, spec))
-        return xr.Dataset(
-            {
-                OBSERVED: (
-                    ("chain", "draw", "sample"),
-                    values.reshape(n_chains, n_draws, X.shape[0]),
-                )
-            },
-            coords={
-                "chain": posterior["chain"],
-                "draw": posterior["draw"],
-                "sample": trace.observed_data["sample"],
-            },
-        )
-
     def _trace_with_log_likelihood(self):
         if "log_likelihood" in self.sample_trace_.groups():
             return self.sample_trace_
         # Dropped at fit time to bound memory: computed for this call only.
-        log_likelihood = self._log_likelihood_dataset(
-            self._training_data(), self.sample_trace_, self._spec
+        trace = self.sample_trace_
+        log_likelihood = log_likelihood_dataset(
+            self._training_data(), trace.posterior, self._spec, trace.observed_data["sample"]
         )
         return az.InferenceData(
             posterior=self.sample_trace_.posterior, log_likelihood=log_likelihood
@@ -846,23 +815,8 @@ covariance_prior_, degrees_of_freedom_prior_
             raise AttributeError(
                 "n_clusters_summary needs a sparse fit: weight_concentration='sparse'."
             )
-        import pandas as pd
-
-        posterior = self.sample_trace_.posterior
-        n_clusters = n_clusters_per_draw(posterior[COMPONENT_COUNTS].to_numpy())
-        k = self._spec.n_components
-        table = pd.DataFrame(
-            {
-                "probability": self.n_clusters_posterior_,
-                "draws": np.bincount(n_clusters.ravel(), minlength=k + 1),
-                **{
-                    f"chain {c}": n_clusters_distribution(chain, k)
-                    for c, chain in enumerate(n_clusters)
-                },
-            }
-        )
-        table.index.name = "n_clusters"
-        return table[table["draws"] > 0]
+        counts = self.sample_trace_.posterior[COMPONENT_COUNTS].to_numpy()
+        return n_clusters_table(counts, self._spec.n_components)
 
     @property
     def model_(self):

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._spec import data_scales, resolve_spec
+
 # k-means on more points than this only refines what a subsample already finds.
 _KMEANS_MAX_POINTS = 10_000
 # k-means++ runs per chain, from which the plausible partitions are drawn.
@@ -191,3 +193,30 @@ def initial_point(X, spec, labels, centers):
         ),
         "category": category,
     }
+
+
+def chain_starts(X, params, kmeans_seeds):
+    """The resolved model and each chain's starting point, for the estimator's ``params``.
+
+    The data are standardised (median 0, robust spread 1 per feature) for k-means; the best
+    partition chooses the ordering feature, and :func:`dispersed_partitions` each chain's
+    start. A sparse fit's chains all start with every component filled, as the sparse
+    mixture's authors do: its superfluous components then empty themselves. Returns the
+    :class:`~bayes_gmm._spec.MixtureSpec`, the data's scales and the ``initvals`` list.
+    """
+    scales = data_scales(X)
+    Z = (X - scales.median) / scales.spread
+    sparse = params["weight_concentration"] == "sparse"
+    best, starts = dispersed_partitions(
+        Z,
+        params["n_components"],
+        kmeans_seeds,
+        params["chains"],
+        covariance_type=None if sparse else params["covariance_type"],
+    )
+    spec = resolve_spec(params, scales, choose_order_feature(Z, best.labels, best.centers))
+    initvals = [
+        initial_point(X, spec, start.labels, scales.median + scales.spread * start.centers)
+        for start in starts
+    ]
+    return spec, scales, initvals

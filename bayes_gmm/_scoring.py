@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._posterior import log_joint
+from ._posterior import draws_of, log_joint
+from ._spec import OBSERVED
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in the (draws, components, points) log-joint of one block: 4 MB. Of 2^15, 2^17
@@ -178,3 +179,20 @@ def log_predictive_density(X, draws):
 
     _map_blocks(X, draws, write)
     return out - np.log(n_draws)
+
+
+def log_likelihood_dataset(X, posterior, spec, sample_coord):
+    """Pointwise log-likelihood, categories summed out, in ArviZ's layout: a dataset of
+    ``observed`` with dims (chain, draw, sample), for the ``log_likelihood`` group.
+
+    ``posterior`` is the trace's posterior of the model ``spec`` describes, and
+    ``sample_coord`` the trace's ``sample`` coordinate.
+    """
+    import xarray as xr
+
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = pointwise_log_likelihood(X, draws_of(posterior, spec))
+    return xr.Dataset(
+        {OBSERVED: (("chain", "draw", "sample"), values.reshape(n_chains, n_draws, X.shape[0]))},
+        coords={"chain": posterior["chain"], "draw": posterior["draw"], "sample": sample_coord},
+    )

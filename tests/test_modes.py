@@ -18,17 +18,7 @@ from bayes_gmm._modes import (
     summary_rows,
 )
 from bayes_gmm._spec import OBSERVED
-
-
-def _square_data(n_corner=40, half_side=3.0, seed=1):
-    """Four clusters on a square's corners: with two components, {top | bottom} and
-    {left | right} are partitions of exactly equal posterior mass."""
-    rng = np.random.default_rng(seed)
-    corner = rng.normal(0, 1, (n_corner, 2)) + half_side
-    turns = [corner]
-    for _ in range(3):  # a quarter turn: (x, y) -> (-y, x)
-        turns.append(turns[-1][:, ::-1] * [-1, 1])
-    return np.concatenate(turns)
+from tests.test_split_merge import _square as _square_data
 
 
 def test_relabelled_partitions_at_one_level_are_one_mode():

@@ -464,17 +464,21 @@ covariance_prior_, degrees_of_freedom_prior_
         }
         tools = auto_crossing(self.get_params())
 
+        def report(trace):
+            # Each run's trace is reported once, though both callbacks read the first.
+            if getattr(self, "sample_trace_", None) is not trace:
+                self._set_trace(trace, spec)
+            return self.convergence_
+
         def crossing(trace):
             # The "auto" crossing tools: switched on where the chains sit in different
             # modes, for a second run from the same starts.
-            self._set_trace(trace, spec)
-            return tools if tools is not None and chains_apart(self.convergence_) else None
+            return tools if chains_apart(report(trace)) else None
 
         def next_draws(trace):
             # draws="auto": continue the chains until the diagnostics are met or the
             # budget is spent.
-            self._set_trace(trace, spec)
-            return next_chain_length(self.convergence_, self.draws_, max_draws)
+            return next_chain_length(report(trace), self.draws_, max_draws)
 
         trace = sample_until(
             self.sampler,
@@ -486,7 +490,7 @@ covariance_prior_, degrees_of_freedom_prior_
             draws=first_draws,
             tune=self._resolved_tune(),
             next_draws=next_draws,
-            crossing=crossing,
+            crossing=None if tools is None else crossing,
             random_seed=int(sampler_seed),
             **settings,
         )

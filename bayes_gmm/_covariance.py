@@ -213,7 +213,7 @@ class DiagonalCovariance:
         resid_sq = squared_residuals(X, category, means)
         n_terms = self._pool(np.broadcast_to(counts[:, None], means.shape))
         ss = self._pool(resid_sq)
-        overall = np.sqrt(resid_sq.sum() / (X.shape[0] * self.n_features))
+        overall = np.sqrt(resid_sq.sum() / (counts.sum() * self.n_features))
         with np.errstate(divide="ignore", invalid="ignore"):
             sigma = np.where((n_terms > 0) & (ss > 0), np.sqrt(ss / n_terms), overall)
         lower = np.broadcast_to(self.sd_lower, sigma.shape)
@@ -384,7 +384,11 @@ class DiagonalCovariance:
 
     def pymc_marginal(self):
         """Prior variables of the marginal model, and its component-density inputs."""
-        sigma = self.pymc_prior(transformed=True)
+        return self.pymc_components(self.pymc_prior(transformed=True))
+
+    def pymc_components(self, sigma):
+        """The inputs of :meth:`pymc_log_components` given the sd variable, and their
+        signature."""
         return (self._sigma_kd(sigma),), "(k,d)"
 
     @staticmethod
@@ -775,6 +779,16 @@ class FullCovariance:
             self._pymc_covariance_kdd(whitening),
             pt.broadcast_to(log_det, (self.n_components,)),
         ), "(k,d,d),(k)"
+
+    def pymc_components(self, covariance):
+        """The inputs of :meth:`pymc_log_components` given the covariance matrices (the
+        latent model's variable): W = L^-1 for Sigma = L L^T, and log|W|."""
+        lower = pt.linalg.cholesky(self._pymc_covariance_kdd(covariance))
+        whitening = pt.linalg.solve_triangular(
+            lower, pt.broadcast_to(pt.eye(self.n_features), lower.shape), lower=True
+        )
+        log_det = -pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
+        return (whitening, log_det), "(k,d,d),(k)"
 
     def pymc_log_components(self, value, weights, means, whitening, log_det):
         """log w_c + log Normal(x | mu_c, Sigma_c) with Sigma_c^-1 = W_c^T W_c, (n, k).

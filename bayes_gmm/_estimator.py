@@ -33,6 +33,7 @@ from ._lazy import az
 from ._modes import chain_modes
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
+from ._sample_weight import check_sample_weight
 from ._sampling import SAMPLERS, sample_until
 from ._sampling.budget import (
     auto_crossing,
@@ -410,7 +411,7 @@ covariance_prior_, degrees_of_freedom_prior_
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Sample the posterior of the mixture given ``X``.
 
         Parameters
@@ -419,6 +420,17 @@ covariance_prior_, degrees_of_freedom_prior_
             Training data.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row. A whole number m stands for m repetitions
+            of the row, each with a category of its own: the posterior is the one given
+            the repeated rows, and the default ``sampler="gibbs"`` draws each row's
+            category counts at the cost of one row. A fractional weight raises the row's
+            likelihood to that power (``sampler="nuts"`` only): the posterior then
+            behaves as if the data held sum(sample_weight) points, so rescaling every
+            weight by c narrows or widens it as c times the data would, which is right
+            for counts and wrong for survey weights that only say a row's relative
+            importance (normalise those to sum to the number of rows). A row of weight 0
+            counts as absent. The priors resolved from the data use the weights.
 
         Returns
         -------
@@ -429,40 +441,44 @@ covariance_prior_, degrees_of_freedom_prior_
         # Everything is fitted on a shallow copy and committed in one assignment, so an
         # error or an interrupt anywhere below leaves an earlier fit exactly as it was.
         staging = copy.copy(self)
-        staging._fit(X)
+        staging._fit(X, sample_weight)
         self.__dict__ = staging.__dict__
         return self
 
-    def _fit(self, X):
+    def _fit(self, X, sample_weight):
         # PyMC is imported by the first fit, not by `import bayes_gmm` (see _lazy).
         from ._model import build_model, model_coords
 
         X = validate_data(self, X, dtype=np.float64)
         n_samples, n_features = X.shape
-        if n_samples < max(2, self.n_components):
+        check_sampler_options(self.get_params())
+        sample_weight = check_sample_weight(sample_weight, n_samples, self.get_params())
+        n_rows = n_samples if sample_weight is None else np.count_nonzero(sample_weight)
+        if n_rows < max(2, self.n_components):
+            rows = "n_samples" if sample_weight is None else "the rows of positive sample_weight"
             raise ValueError(
-                f"n_samples={n_samples} should be >= max(2, n_components) with "
+                f"{rows}={n_rows} should be >= max(2, n_components) with "
                 f"n_components={self.n_components}: a mixture needs at least two points "
                 "and one point per component."
             )
-        check_sampler_options(self.get_params())
         first_draws, max_draws = self._draw_budget()
         rng = check_random_state(self.random_state)
         sampler_seed = rng.randint(np.iinfo(np.int32).max)
         kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
-        spec, scales, initvals = chain_starts(X, self.get_params(), kmeans_seeds)
+        spec, scales, initvals = chain_starts(X, self.get_params(), kmeans_seeds, sample_weight)
 
         feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
         coords = model_coords(self.n_components, feature_names, n_samples)
-        model = build_model(self.sampler, X, spec, coords)
+        model = build_model(self.sampler, X, spec, coords, sample_weight)
         settings = {
             "keep_categories": n_samples * self.chains * first_draws <= MAX_POINTWISE_DRAWS,
             "nuts_sampler": self.nuts_sampler,
             "chains": self.chains,
             "verbose": self.verbose,
+            "sample_weight": sample_weight,
             **first_run_crossing(self.get_params()),
         }
-        tools = auto_crossing(self.get_params())
+        tools = auto_crossing(self.get_params(), weighted=sample_weight is not None)
 
         def report(trace):
             # Each run's trace is reported once, though both callbacks read the first.
@@ -503,7 +519,7 @@ covariance_prior_, degrees_of_freedom_prior_
         else:
             trace.add_groups(
                 log_likelihood=log_likelihood_dataset(
-                    X, trace.posterior, spec, trace.observed_data["sample"]
+                    X, trace.posterior, spec, trace.observed_data["sample"], sample_weight
                 )
             )
         self._model = model
@@ -573,7 +589,7 @@ covariance_prior_, degrees_of_freedom_prior_
             trace,
             spec.parameter_names,
             self._cluster_posteriors() if spec.sparse else None,
-            chain_modes(self._training_data(), trace.posterior, spec),
+            chain_modes(self._training_data(), trace.posterior, spec, self._training_weight()),
         )
 
     def _set_point_summaries(self):
@@ -601,13 +617,24 @@ covariance_prior_, degrees_of_freedom_prior_
     def _training_data(self):
         return self.sample_trace_.observed_data[OBSERVED].to_numpy()
 
+    def _training_weight(self):
+        """The fit's sample weights, or None for an unweighted fit."""
+        constant = self.sample_trace_.get("constant_data")
+        if constant is None or "sample_weight" not in constant:
+            return None
+        return constant["sample_weight"].to_numpy()
+
     def _trace_with_log_likelihood(self):
         if "log_likelihood" in self.sample_trace_.groups():
             return self.sample_trace_
         # Dropped at fit time to bound memory: computed for this call only.
         trace = self.sample_trace_
         log_likelihood = log_likelihood_dataset(
-            self._training_data(), trace.posterior, self._spec, trace.observed_data["sample"]
+            self._training_data(),
+            trace.posterior,
+            self._spec,
+            trace.observed_data["sample"],
+            self._training_weight(),
         )
         return az.InferenceData(
             posterior=self.sample_trace_.posterior, log_likelihood=log_likelihood
@@ -838,7 +865,9 @@ covariance_prior_, degrees_of_freedom_prior_
                 self._spec.n_components, observed["feature"].to_numpy(), observed.sizes["sample"]
             )
             sampler = self.sample_trace_.posterior.attrs["sampler"].split()[0]
-            self._model = build_model(sampler, observed.to_numpy(), self._spec, coords)
+            self._model = build_model(
+                sampler, observed.to_numpy(), self._spec, coords, self._training_weight()
+            )
         return self._model
 
     def __getstate__(self):
@@ -924,7 +953,7 @@ covariance_prior_, degrees_of_freedom_prior_
             self._check_fitted_data(X), self._posterior_draws(self._n_prediction_draws())
         )
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, sample_weight=None):
         """Mean log posterior predictive density of ``X``; higher is better.
 
         Parameters
@@ -933,10 +962,14 @@ covariance_prior_, degrees_of_freedom_prior_
             Points to score.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each point: the mean is weighted by them.
 
         Returns
         -------
         score : float
-            Mean of :meth:`score_samples` over the points.
+            The (weighted) mean of :meth:`score_samples` over the points.
         """
-        return float(self.score_samples(X).mean())
+        log_density = self.score_samples(X)
+        weight = check_sample_weight(sample_weight, log_density.shape[0])
+        return float(np.average(log_density, weights=weight))

@@ -65,28 +65,37 @@ class Partition(NamedTuple):
     inertia: float
 
 
+def _subsample_rows(n_rows, seed):
+    """All rows, or the indices of a random ``_KMEANS_MAX_POINTS`` of them when there are more."""
+    if n_rows <= _KMEANS_MAX_POINTS:
+        return slice(None)
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_rows, _KMEANS_MAX_POINTS, replace=False)
+
+
 def _fit_subsample(Z, seed):
     """``Z``, or a random ``_KMEANS_MAX_POINTS`` of its rows when it has more."""
-    if Z.shape[0] <= _KMEANS_MAX_POINTS:
-        return Z
-    rng = np.random.default_rng(seed)
-    return Z[rng.choice(Z.shape[0], _KMEANS_MAX_POINTS, replace=False)]
+    return Z[_subsample_rows(Z.shape[0], seed)]
 
 
-def kmeans_partition(Z, n_components, seed):
-    """One k-means++ run on standardised data ``Z`` (a subsample when it is large)."""
+def kmeans_partition(Z, n_components, seed, sample_weight=None):
+    """One k-means++ run on standardised data ``Z`` (a subsample when it is large), each row
+    counted ``sample_weight`` times."""
     # Imported by the first fit: sklearn.cluster would add about 0.15 s to `import bayes_gmm`.
     from sklearn.cluster import KMeans
 
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=seed)
+    rows = _subsample_rows(Z.shape[0], seed)
     with warnings.catch_warnings():
         # Fewer distinct points than components: k-means still returns k centres.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        kmeans.fit(_fit_subsample(Z, seed))
+        kmeans.fit(Z[rows], sample_weight=None if sample_weight is None else sample_weight[rows])
     return Partition(kmeans.predict(Z), kmeans.cluster_centers_, float(kmeans.inertia_))
 
 
-def dispersed_partitions(Z, n_components, seeds, n_chains, covariance_type=None):
+def dispersed_partitions(
+    Z, n_components, seeds, n_chains, covariance_type=None, sample_weight=None
+):
     """The best partition, and one start per chain.
 
     ``seeds`` seed the k-means++ runs, ``RUNS_PER_CHAIN`` per chain. The distinct plausible
@@ -95,7 +104,7 @@ def dispersed_partitions(Z, n_components, seeds, n_chains, covariance_type=None)
     With a ``covariance_type``, every other chain (1, 3, ...) starts instead from
     :func:`fewer_clusters_start` where it gives one.
     """
-    runs = [kmeans_partition(Z, n_components, seed) for seed in seeds]
+    runs = [kmeans_partition(Z, n_components, seed, sample_weight) for seed in seeds]
     best = min(runs, key=lambda run: run.inertia)
     distinct = {}
     for run in runs:
@@ -154,21 +163,23 @@ def _canonical(labels):
     return np.argsort(np.argsort(first))[inverse]
 
 
-def choose_order_feature(Z, labels, centers):
+def choose_order_feature(Z, labels, centers, sample_weight=None):
     """The feature whose sorted centres have the widest smallest gap, in within-cluster sds."""
     if centers.shape[0] == 1:
         return 0
-    within_sd = np.sqrt(np.mean((Z - centers[labels]) ** 2, axis=0))
+    within_sd = np.sqrt(np.average((Z - centers[labels]) ** 2, axis=0, weights=sample_weight))
     smallest_gap = np.diff(np.sort(centers, axis=0), axis=0).min(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         separation = np.where(within_sd > 0, smallest_gap / within_sd, smallest_gap * np.inf)
     return int(np.argmax(np.nan_to_num(separation, nan=0.0)))
 
 
-def initial_point(X, spec, labels, centers):
+def initial_point(X, spec, labels, centers, sample_weight=None):
     """A point inside the constrained support: the k-means partition, relabelled in order.
 
-    ``centers`` are in the units of ``X``. Returns the ``initvals`` dict of the latent model.
+    ``centers`` are in the units of ``X``. Returns the ``initvals`` dict of the latent model,
+    whose categories are left out with a ``sample_weight`` (a row then stands for that many
+    points, and the model has no category variable).
     """
     k, a = spec.n_components, spec.order_feature
     rank = np.empty(k, dtype=int)
@@ -179,8 +190,13 @@ def initial_point(X, spec, labels, centers):
     for c in range(1, k):
         means[c, a] = max(means[c, a], np.nextafter(means[c - 1, a], np.inf))
 
-    counts = np.bincount(category, minlength=k)
-    n = X.shape[0]
+    held = category
+    if sample_weight is not None:
+        # Each row's points all in its k-means cluster: category counts (n, k).
+        held = np.zeros((X.shape[0], k))
+        held[np.arange(X.shape[0]), category] = sample_weight
+    counts = np.bincount(category, weights=sample_weight, minlength=k)
+    n = counts.sum()
     weights = spec.min_weight + (1 - k * spec.min_weight) * (counts + 1) / (n + k)
     covariance = spec.covariance
     concentration = {"weight_concentration": np.asarray(spec.weight_concentration)}
@@ -189,34 +205,44 @@ def initial_point(X, spec, labels, centers):
         "weights": weights,
         "means": means,
         covariance.trace_name: covariance.initial_value(
-            X, category, means, counts, spec.mean_prior_scale
+            X, held, means, counts, spec.mean_prior_scale
         ),
-        "category": category,
+        **({"category": category} if sample_weight is None else {}),
     }
 
 
-def chain_starts(X, params, kmeans_seeds):
+def chain_starts(X, params, kmeans_seeds, sample_weight=None):
     """The resolved model and each chain's starting point, for the estimator's ``params``.
 
     The data are standardised (median 0, robust spread 1 per feature) for k-means; the best
     partition chooses the ordering feature, and :func:`dispersed_partitions` each chain's
     start. A sparse fit's chains all start with every component filled, as the sparse
-    mixture's authors do: its superfluous components then empty themselves. Returns the
-    :class:`~bayes_gmm._spec.MixtureSpec`, the data's scales and the ``initvals`` list.
+    mixture's authors do: its superfluous components then empty themselves. With a
+    ``sample_weight`` (None, or one per row: how many points a row stands for) everything
+    is resolved from the rows of positive weight, each counted that many times; there is
+    no start with one cluster fewer then, since scikit-learn's GaussianMixture, which
+    screens for it, takes no weights. Returns the :class:`~bayes_gmm._spec.MixtureSpec`,
+    the data's scales and the ``initvals`` list.
     """
-    scales = data_scales(X)
+    if sample_weight is not None:
+        X, sample_weight = X[sample_weight > 0], sample_weight[sample_weight > 0]
+    scales = data_scales(X, sample_weight)
     Z = (X - scales.median) / scales.spread
-    sparse = params["weight_concentration"] == "sparse"
+    screen = params["weight_concentration"] != "sparse" and sample_weight is None
     best, starts = dispersed_partitions(
         Z,
         params["n_components"],
         kmeans_seeds,
         params["chains"],
-        covariance_type=None if sparse else params["covariance_type"],
+        covariance_type=params["covariance_type"] if screen else None,
+        sample_weight=sample_weight,
     )
-    spec = resolve_spec(params, scales, choose_order_feature(Z, best.labels, best.centers))
+    order_feature = choose_order_feature(Z, best.labels, best.centers, sample_weight)
+    spec = resolve_spec(params, scales, order_feature)
     initvals = [
-        initial_point(X, spec, start.labels, scales.median + scales.spread * start.centers)
+        initial_point(
+            X, spec, start.labels, scales.median + scales.spread * start.centers, sample_weight
+        )
         for start in starts
     ]
     return spec, scales, initvals

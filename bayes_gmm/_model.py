@@ -16,6 +16,13 @@ on iid Normals is exactly the iid Normal prior restricted to increasing values.
 In the sparse mixture the Dirichlet concentration is a parameter with a Gamma prior, and
 there is no floor on the weights (``min_weight`` is 0), so that components can empty.
 
+With sample weights each row's log-density is multiplied by its weight, which the models
+hold as the data variable ``sample_weight`` (the trace's ``constant_data``). The Gibbs
+step's model then has no category variable: a row stands for several points, each with a
+category of its own, which the step draws as counts inside a sweep (see
+``_sampling.sweep``); its observed density is the mixture's, categories summed out, as in
+the marginal model.
+
 The covariance type's object (``spec.covariance``) adds its own prior, its observed
 density in the latent model and its component densities in the marginal one.
 """
@@ -41,10 +48,11 @@ def model_coords(n_components, feature_names, n_samples):
     }
 
 
-def build_latent_model(X, spec, coords, transformed=False):
+def build_latent_model(X, spec, coords, transformed=False, sample_weight=None):
     """The 2015 PyMC notebook's model, generalised to d features and every covariance type.
 
     ``transformed=False`` (Gibbs) leaves weights, means and covariances untransformed.
+    With a ``sample_weight`` the categories are left out (see the module docstring).
     """
     k = spec.n_components
     a = spec.order_feature
@@ -73,6 +81,10 @@ def build_latent_model(X, spec, coords, transformed=False):
             pt.switch(pt.any(pt.lt(pt.diff(means[:, a]), 0)), -np.inf, 0.0),
         )
         covariance = spec.covariance.pymc_prior(transformed)
+        if sample_weight is not None:
+            inputs, signature = spec.covariance.pymc_components(covariance)
+            _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
+            return model
         category = pm.Categorical("category", p=weights, dims="sample")
         if spec.sparse:
             # Points per component, traced with every draw: which components are occupied
@@ -84,7 +96,7 @@ def build_latent_model(X, spec, coords, transformed=False):
     return model
 
 
-def build_marginal_model(X, spec, coords):
+def build_marginal_model(X, spec, coords, sample_weight=None):
     """The model with the categories summed out and both restrictions smooth, for NUTS."""
     k, d = spec.n_components, spec.n_features
     a = spec.order_feature
@@ -121,27 +133,42 @@ def build_marginal_model(X, spec, coords):
             "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
         )
         inputs, signature = spec.covariance.pymc_marginal()
-
-        def mixture_logp(value, weights, means, *inputs):
-            """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value``."""
-            log_components = spec.covariance.pymc_log_components(value, weights, means, *inputs)
-            return pt.logsumexp(log_components, axis=-1)
-
-        pm.CustomDist(
-            OBSERVED,
-            weights,
-            means,
-            *inputs,
-            logp=mixture_logp,
-            observed=X,
-            dims=("sample", "feature"),
-            signature=f"(k),(k,d),{signature}->(d)",
-        )
+        _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
     return model
 
 
-def build_model(sampler, X, spec, coords):
-    """The PyMC model each sampler runs on."""
+def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight):
+    """The observed rows' density, categories summed out, each row's log-density times its
+    weight when there are weights. ``inputs`` (with their ``signature``) are what the
+    covariance type's ``pymc_log_components`` takes."""
+    weighted = sample_weight is not None
+    if weighted:
+        inputs = (*inputs, pm.Data("sample_weight", sample_weight, dims="sample"))
+
+    def mixture_logp(value, weights, means, *inputs):
+        """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value``, weighted."""
+        if weighted:
+            *inputs, row_weight = inputs
+        log_components = spec.covariance.pymc_log_components(value, weights, means, *inputs)
+        log_density = pt.logsumexp(log_components, axis=-1)
+        return row_weight * log_density if weighted else log_density
+
+    return pm.CustomDist(
+        OBSERVED,
+        weights,
+        means,
+        *inputs,
+        logp=mixture_logp,
+        observed=X,
+        dims=("sample", "feature"),
+        signature=f"(k),(k,d),{signature}{',()' if weighted else ''}->(d)",
+    )
+
+
+def build_model(sampler, X, spec, coords, sample_weight=None):
+    """The PyMC model each sampler runs on; ``sample_weight`` None for unweighted rows."""
     if sampler == "nuts":
-        return build_marginal_model(X, spec, coords)
-    return build_latent_model(X, spec, coords, transformed=sampler == "metropolis")
+        return build_marginal_model(X, spec, coords, sample_weight)
+    return build_latent_model(
+        X, spec, coords, transformed=sampler == "metropolis", sample_weight=sample_weight
+    )

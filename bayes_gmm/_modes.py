@@ -39,7 +39,7 @@ def summary_rows(n_rows):
     return np.linspace(0, n_rows - 1, MODE_ROWS).round().astype(int)
 
 
-def chain_modes(X, posterior, spec):
+def chain_modes(X, posterior, spec, sample_weight=None):
     """Per chain: log-likelihood level, modal partition and mode, as a dict of lists.
 
     ``posterior`` holds (chain, draw, ...) draws of the model ``spec`` describes. Returns
@@ -47,15 +47,17 @@ def chain_modes(X, posterior, spec):
     log-likelihood of ``X``, categories summed out; estimated as ``n / m`` times that of
     ``m = MODE_ROWS`` evenly spaced rows on larger data), ``log_likelihood_sd`` (its sd over
     those draws), ``n_clusters`` (the components the chain's modal partition uses) and
-    ``mode`` (the chains' groups, numbered in order of first chain).
+    ``mode`` (the chains' groups, numbered in order of first chain). With a
+    ``sample_weight`` each row's log-likelihood counts its weight's times.
     """
     rows = summary_rows(X.shape[0])
     X_rows = X[rows]
     scale = X.shape[0] / X_rows.shape[0]
+    row_weight = 1.0 if sample_weight is None else sample_weight[rows]
     levels, spreads, partitions = [], [], []
     for chain in range(posterior.sizes["chain"]):
         draws = draws_of(posterior.isel(chain=[chain]), spec, MODE_DRAWS)
-        totals = scale * pointwise_log_likelihood(X_rows, draws).sum(axis=1)
+        totals = scale * (row_weight * pointwise_log_likelihood(X_rows, draws)).sum(axis=1)
         levels.append(float(totals.mean()))
         spreads.append(float(totals.std()))
         partitions.append(category_probabilities(X_rows, draws).argmax(axis=1))

@@ -89,15 +89,24 @@ def log_joint(X, weights, means, precision_cholesky):
 def complete_log_likelihood(X, category, means, precision_cholesky):
     """log p(x | z, theta) = sum_i log Normal(x_i | mu_{z_i}, Sigma_{z_i}), a float.
 
-    Shapes: X (n, d), category (n,), means (k, d), precision_cholesky (k, d) or (k, d, d).
+    Shapes: X (n, d), category (n,) or, for rows that stand for repetitions, their
+    category counts (n, k), means (k, d), precision_cholesky (k, d) or (k, d, d).
     O(n d) for diagonal factors and O(n d^2) for full ones: each point against its own
     component only, where :func:`log_joint` scores it against all k.
     """
-    n_points, n_features = X.shape
-    counts = np.bincount(category, minlength=means.shape[0])
+    n_features = X.shape[1]
+    counted = category.ndim == 2
+    counts = category.sum(axis=0) if counted else np.bincount(category, minlength=means.shape[0])
     full = precision_cholesky.ndim == 3
     diagonal = np.diagonal(precision_cholesky, axis1=-2, axis2=-1) if full else precision_cholesky
-    value = counts @ np.log(diagonal).sum(-1) - 0.5 * n_points * n_features * _LOG_2PI
+    value = counts @ np.log(diagonal).sum(-1) - 0.5 * counts.sum() * n_features * _LOG_2PI
+    if counted:
+        for c in np.flatnonzero(counts):
+            held = np.flatnonzero(category[:, c])
+            resid = X[held] - means[c]
+            whitened = resid @ precision_cholesky[c] if full else resid * precision_cholesky[c]
+            value -= 0.5 * category[held, c] @ np.einsum("ij,ij->i", whitened, whitened)
+        return float(value)
     resid = X - means.take(category, axis=0)
     if not full:
         resid *= precision_cholesky.take(category, axis=0)

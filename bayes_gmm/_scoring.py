@@ -181,17 +181,21 @@ def log_predictive_density(X, draws):
     return out - np.log(n_draws)
 
 
-def log_likelihood_dataset(X, posterior, spec, sample_coord):
+def log_likelihood_dataset(X, posterior, spec, sample_coord, sample_weight=None):
     """Pointwise log-likelihood, categories summed out, in ArviZ's layout: a dataset of
     ``observed`` with dims (chain, draw, sample), for the ``log_likelihood`` group.
 
     ``posterior`` is the trace's posterior of the model ``spec`` describes, and
-    ``sample_coord`` the trace's ``sample`` coordinate.
+    ``sample_coord`` the trace's ``sample`` coordinate. With a ``sample_weight`` a row's
+    value is its log-likelihood times its weight, that of all its repetitions: WAIC and
+    LOO then leave out a row with its repetitions.
     """
     import xarray as xr
 
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     values = pointwise_log_likelihood(X, draws_of(posterior, spec))
+    if sample_weight is not None:
+        values *= sample_weight
     return xr.Dataset(
         {OBSERVED: (("chain", "draw", "sample"), values.reshape(n_chains, n_draws, X.shape[0]))},
         coords={"chain": posterior["chain"], "draw": posterior["draw"], "sample": sample_coord},

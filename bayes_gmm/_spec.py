@@ -117,18 +117,31 @@ class DataScales(NamedTuple):
     resolution: np.ndarray | float = 0.0
 
 
-def data_scales(X):
+def data_scales(X, sample_weight=None):
     """Median, robust spread and reach (largest distance from the median) of each feature.
 
     The spread is IQR / 1.349 (the sd for Normal data), or the standard deviation where
     the IQR is 0 because of ties, and never below 1e-12 of the reach. One outlier at 1e12
     moves neither median nor spread; it sets the reach, which is what lets the prior on the
     means cover it.
+
+    With a ``sample_weight`` (positive, one per row) every summary is that of the data
+    with each row repeated its weight's number of times, exactly for whole-number weights
+    (:func:`weighted_percentile`): a fit given counts resolves the same priors as a fit
+    given the repeated rows.
     """
-    q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    if sample_weight is None:
+        q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    else:
+        q25, median, q75 = weighted_percentile(X, sample_weight, [25, 50, 75])
     reach = np.abs(X - median).max(axis=0)
     spread = (q75 - q25) / _IQR_TO_SD
-    spread = np.where(spread > 0, spread, X.std(axis=0))
+    if sample_weight is None:
+        sd = X.std(axis=0)
+    else:
+        center = np.average(X, axis=0, weights=sample_weight)
+        sd = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
+    spread = np.where(spread > 0, spread, sd)
     # Mostly-tied data can have an IQR of 1e-290 beside a point at 1: standardising by it
     # would overflow. The floor only binds when the reach exceeds the spread 1e12-fold.
     spread = np.maximum(spread, _MIN_SPREAD_OF_REACH * reach)
@@ -139,11 +152,37 @@ def data_scales(X):
             "Gaussian mixture's standard deviation is improper on a constant feature. "
             "Drop the feature before fitting."
         )
-    resolution = np.array([grid_step(column) for column in X.T])
+    n_values = None if sample_weight is None else sample_weight.sum()
+    resolution = np.array([grid_step(column, n_values) for column in X.T])
     return DataScales(median, spread, reach, resolution)
 
 
-def grid_step(values):
+def weighted_percentile(X, weight, q):
+    """Percentiles ``q`` of each column of ``X`` (rows repeated ``weight`` times), (len(q), d).
+
+    NumPy's default (linear) percentile of the repeated rows, without repeating them: the
+    q-th percentile sits at position h = (W - 1) q / 100 of the sorted repetitions, W the
+    total weight, between the repetitions at floor(h) and floor(h) + 1. Exact for whole
+    weights; for fractional ones, the same rule on the cumulative weights.
+    """
+    order = np.argsort(X, axis=0, kind="stable")
+    ordered = np.take_along_axis(X, order, axis=0)
+    # The cumulative weight at the end of each sorted row, per column.
+    ends = np.cumsum(weight[order], axis=0)
+    position = (ends[-1] - 1) * np.asarray(q, dtype=float)[:, None] / 100
+    below = np.floor(position)
+    columns = np.arange(X.shape[1])
+
+    def at(p):
+        # The row whose repetitions cover position p: the first with end > p.
+        row = np.array([np.searchsorted(ends[:, j], p[:, j], side="right") for j in columns]).T
+        return ordered[np.minimum(row, X.shape[0] - 1), columns]
+
+    low, high = at(below), at(below + 1)
+    return low + (position - below) * (high - low)
+
+
+def grid_step(values, n_values=None):
     """The step h of the grid that rounded values lie on, or 0 for values on none.
 
     The values lie on a grid when some of them are tied (rounding makes ties; continuous
@@ -151,10 +190,12 @@ def grid_step(values):
     h, to rounding error (1e-6 of a step). h is the largest such step that divides the
     smallest gap into at most ``_MAX_GRID_DIVISOR`` parts: values rounded to 0.1 whose
     smallest gap is 0.2 (0.2, 0.5, 0.7) have h = 0.1. Continuous values fail the test with
-    probability 1.
+    probability 1. ``n_values`` counts the values when rows stand for repetitions (their
+    total weight): a row of weight 2 is a tie.
     """
     distinct = np.unique(values)
-    if distinct.size == values.size or distinct.size < 2:
+    n_values = values.size if n_values is None else n_values
+    if distinct.size == n_values or distinct.size < 2:
         return 0.0
     gaps = np.diff(distinct)
     for divisor in range(1, _MAX_GRID_DIVISOR + 1):

@@ -26,9 +26,21 @@ CHEAP = [
 ]
 
 
+# Fitting with integer weights against fitting the repeated rows, prediction for
+# prediction: no MCMC sampler can match that, since the two fits sample data of different
+# sizes. What the check stands for, the same posterior, is tested in
+# tests/test_sample_weight.py (test_weights_are_repetitions and its slow companions).
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "MCMC draws differ between weighted and repeated rows; the posteriors agree "
+        "within Monte Carlo error (tests/test_sample_weight.py)"
+    )
+}
+
+
 # Such short chains warn that their ESS is low, which is beside the point here.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks(CHEAP)
+@parametrize_with_checks(CHEAP, expected_failed_checks=lambda estimator: EXPECTED_FAILURES)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

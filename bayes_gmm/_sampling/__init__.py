@@ -113,6 +113,7 @@ def sample_posterior(
     n_temperatures=1,
     split_merge=False,
     replicas=None,
+    sample_weight=None,
     **settings,
 ):
     """Sample ``model`` (built for ``sampler`` by ``_model.build_model``) with ``pm.sample``.
@@ -120,15 +121,20 @@ def sample_posterior(
     ``initvals`` holds one starting point of the latent model per chain. ``settings`` are
     the sampler settings of :func:`pymc_sample_kwargs`. ``n_temperatures > 1`` tempers
     the Gibbs sampler, and ``split_merge`` adds its split-merge moves; ``replicas`` (one
-    per chain, as returned) continues its hotter replicas. Returns the trace and, for a
-    tempered run, each chain's replicas (else None). Raises ``KeyboardInterrupt`` if
-    sampling stopped early: PyMC returns a truncated trace then, and a fit must never be
-    built from one.
+    per chain, as returned) continues its hotter replicas. ``sample_weight`` (one per row
+    of ``X``, or None) is the weights the model was built with; the Gibbs step sweeps the
+    rows of positive weight, which it takes as whole numbers of repetitions. Returns the
+    trace and, for a tempered run, each chain's replicas (else None). Raises
+    ``KeyboardInterrupt`` if sampling stopped early: PyMC returns a truncated trace then,
+    and a fit must never be built from one.
     """
     latent = sampler != "nuts"
+    # A model with weights has no category variable: the categories are drawn from the
+    # parameters after sampling, as for NUTS.
+    sampled_categories = "category" in model.named_vars
     names = spec.parameter_names
-    var_names = [*names, "category"] if keep_categories and latent else list(names)
-    if spec.sparse:
+    var_names = [*names, "category"] if keep_categories and sampled_categories else list(names)
+    if spec.sparse and COMPONENT_COUNTS in model.named_vars:
         var_names.append(COMPONENT_COUNTS)
     kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
     with model, _quiet_pymc(settings["verbose"]):
@@ -137,13 +143,19 @@ def sample_posterior(
         if sampler == "gibbs":
             from .gibbs import GibbsMixtureStep
 
+            rows, repetitions = slice(None), None
+            if sample_weight is not None:
+                # Rows of weight 0 stand for no point: the sweep leaves them out.
+                rows = sample_weight > 0
+                repetitions = sample_weight[rows].astype(np.int64)
             kwargs["step"] = GibbsMixtureStep(
-                X=X,
+                X=X[rows],
                 spec=spec,
                 center=scales.median,
                 spread=scales.spread,
                 n_temperatures=n_temperatures,
                 split_merge=split_merge,
+                repetitions=repetitions,
             )
         elif sampler == "metropolis":
             from .metropolis import metropolis_steps
@@ -172,7 +184,11 @@ def sample_posterior(
     _check_complete(trace, settings)
     if replicas is not None:
         _add_exchanges(trace, [chain.pop("history") for chain in replicas])
-    if keep_categories and not latent:
+    if "component_counts" in trace.get("sample_stats", {}):
+        counts = trace.sample_stats["component_counts"].to_numpy()
+        del trace.sample_stats["component_counts"]
+        trace.posterior[COMPONENT_COUNTS] = (("chain", "draw", "component"), counts)
+    if keep_categories and not sampled_categories:
         rng = np.random.default_rng([settings["random_seed"], 1])
         trace.posterior["category"] = _recovered_categories(rng, X, spec, trace)
     if keep_categories:
@@ -241,10 +257,11 @@ def continue_chains(model, X, spec, trace, scales, **settings):
     """
     posterior = trace.posterior
     names = spec.parameter_names
+    categories = {"category": np.zeros(X.shape[0], dtype=int)}
     starts = [
         {
             **{name: posterior[name].isel(chain=c, draw=-1).to_numpy() for name in names},
-            "category": np.zeros(X.shape[0], dtype=int),
+            **(categories if "category" in model.named_vars else {}),
         }
         for c in range(posterior.sizes["chain"])
     ]

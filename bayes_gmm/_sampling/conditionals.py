@@ -31,11 +31,21 @@ _COLLAPSED_POINTS = 64
 _CONCENTRATION_STEP = 0.3
 
 
+# A sweep's categories come in one of two layouts. Unweighted data: one category per point,
+# (n,) integers. Data with whole-number sample weights: row i stands for m_i repetitions,
+# each with a category of its own, and the sweep keeps how many of them each component
+# holds, an (n, k) matrix of counts whose rows sum to m_i. Every statistic below takes
+# either; on counts it is the statistic of the repeated rows, which is what makes the
+# conditionals of the parameters exactly those given the repeated data.
+
+
 def sufficient_statistics(Z, category, n_components):
     """Counts (k,) and per-feature sums (k, d) of the points in each component.
 
     Column by column: with a Fortran-ordered ``Z`` each column is contiguous.
     """
+    if category.ndim == 2:
+        return category.sum(axis=0), category.T @ Z
     counts = np.bincount(category, minlength=n_components)
     sums = np.empty((n_components, Z.shape[1]))
     for j in range(Z.shape[1]):
@@ -48,6 +58,9 @@ def squared_residuals(Z, category, means):
     k, d = means.shape
     out = np.empty((k, d))
     for j in range(d):
+        if category.ndim == 2:
+            out[:, j] = np.einsum("ic,ic->c", category, (Z[:, j, None] - means[None, :, j]) ** 2)
+            continue
         resid = Z[:, j] - means[:, j].take(category)
         np.square(resid, out=resid)
         out[:, j] = np.bincount(category, weights=resid, minlength=k)
@@ -57,12 +70,30 @@ def squared_residuals(Z, category, means):
 def scatter_matrices(Z, category, means):
     """Sum over each component's points of (z_i - mu_c)(z_i - mu_c)^T, shape (k, d, d)."""
     k, d = means.shape
-    resid = Z - means.take(category, axis=0)
     out = np.empty((k, d, d))
+    if category.ndim == 2:
+        for c in range(k):
+            held = np.flatnonzero(category[:, c])
+            resid = Z[held] - means[c]
+            out[c] = (resid * category[held, c, None]).T @ resid
+        return out
+    resid = Z - means.take(category, axis=0)
     for c in range(k):
         in_c = resid[category == c]
         out[c] = in_c.T @ in_c
     return out
+
+
+def sample_category_counts(rng, log_joint_kn, repetitions):
+    """Each row's category counts: Multinomial(m_i, p_i), p_ic proportional to
+    exp(log_joint_kn[c, i]); (k, n) and (n,) -> (n, k).
+
+    Row i stands for m_i = ``repetitions[i]`` points, whose categories are independent
+    given the parameters, each with the law of one point's: their counts are multinomial.
+    """
+    probabilities = np.exp(log_joint_kn - log_joint_kn.max(axis=0))
+    probabilities /= probabilities.sum(axis=0)
+    return rng.multinomial(repetitions, probabilities.T)
 
 
 def sample_weights(rng, counts, concentration, min_weight, current):
@@ -103,7 +134,11 @@ def collapsed_categories(
     points whose likelihood is least decided between components: a choice made from the
     likelihoods alone, which this block does not change. Followed by fresh weights given
     the categories (the sweep draws them next), the pair leaves the posterior invariant.
-    Updates ``category`` in place and returns it.
+
+    With category counts (n, k), a row's update is that of one of its repetitions, chosen
+    uniformly at random (independently of the categories, so a random-scan Gibbs update
+    of the repeated points): it leaves the component it was drawn from with probability
+    proportional to the counts. Updates ``category`` in place and returns it.
     """
     k = log_likelihood.shape[0]
     shifted = log_likelihood - log_likelihood.max(axis=0)
@@ -111,14 +146,25 @@ def collapsed_categories(
     undecided = 1.0 - 1.0 / likelihood.sum(axis=0)
     chosen = np.flatnonzero(undecided > _UNDECIDED)
     chosen = chosen[np.argsort(-undecided[chosen], kind="stable")[:max_points]]
-    counts = np.bincount(category, minlength=k).astype(float)
+    counted = category.ndim == 2
+    counts = (category.sum(axis=0) if counted else np.bincount(category, minlength=k)).astype(float)
     u = rng.random(chosen.size)
-    for i, u_i in zip(chosen, u, strict=True):
-        counts[category[i]] -= 1
+    leaving = rng.random(chosen.size) if counted else None
+    for step, (i, u_i) in enumerate(zip(chosen, u, strict=True)):
+        if counted:
+            held = np.cumsum(category[i])
+            old = int(np.count_nonzero(held[:-1] <= leaving[step] * held[-1]))
+            category[i, old] -= 1
+        else:
+            old = category[i]
+        counts[old] -= 1
         cumulative = np.cumsum((counts + concentration) * likelihood[:, i])
         # Over the first k - 1 edges only: rounding cannot then give k.
         new = int(np.count_nonzero(cumulative[:-1] < u_i * cumulative[-1]))
-        category[i] = new
+        if counted:
+            category[i, new] += 1
+        else:
+            category[i] = new
         counts[new] += 1
     return category
 

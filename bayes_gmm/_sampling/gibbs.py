@@ -32,6 +32,10 @@ class GibbsMixtureStep(BlockedStep):
     split_merge : bool, default=False
         Whether each sweep ends its category update with a split-merge move
         (:mod:`.split_merge`).
+    repetitions : ndarray, default=None
+        Whole, positive sample weights of the rows of ``X``. The model then has no
+        category variable (see :mod:`.sweep`); in the sparse mixture the step reports
+        the points each component holds as the statistic ``component_counts``.
     """
 
     name = "gibbs_mixture"
@@ -48,22 +52,28 @@ class GibbsMixtureStep(BlockedStep):
         spread,
         n_temperatures=1,
         split_merge=False,
+        repetitions=None,
         model=None,
         rng=None,
         blocked=True,
     ):
         model = pm.modelcontext(model)
-        self._names = (*spec.parameter_names, "category")
-        self.vars = [model.rvs_to_values[model[name]] for name in self._names]
+        names = (*spec.parameter_names, *(["category"] if repetitions is None else []))
+        self.vars = [model.rvs_to_values[model[name]] for name in names]
         self.rng = get_random_generator(rng)
         self.spec = spec
-        self._sweep = GibbsSweep(X, spec, center, spread, split_merge)
+        self._sweep = GibbsSweep(X, spec, center, spread, split_merge, repetitions)
+        # Per instance: only a step that makes a statistic reports it.
+        extra = {}
         if split_merge:
-            # Per instance: only a step with the move reports it.
+            extra["split_merge_accepted"] = (bool, [])
+        if repetitions is not None and spec.sparse:
+            # An array per draw: PyMC's trace stores statistics one scalar per draw, and
+            # stacks object-valued ones into an array when it builds the InferenceData.
+            extra["component_counts"] = (object, [])
+        if extra:
             self.stats_dtypes, self.stats_dtypes_shapes = infer_warn_stats_info(
-                [],
-                {**self.stats_dtypes_shapes, "split_merge_accepted": (bool, [])},
-                type(self).__name__,
+                [], {**self.stats_dtypes_shapes, **extra}, type(self).__name__
             )
         self.n_temperatures = n_temperatures
         self._initial_log_gaps = initial_log_gaps(n_temperatures, *X.shape)

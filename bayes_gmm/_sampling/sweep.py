@@ -17,6 +17,14 @@ stay whole, and each conditional takes the likelihood's counts and statistics ti
 At ``beta = 1`` it is the posterior's sweep, draw for draw the same as before tempering
 existed.
 
+Data with whole-number sample weights: row i stands for m_i repetitions, each with a
+category of its own. The sweep draws each row's category counts, Multinomial(m_i, p_i),
+and every statistic after them is that of the repeated rows (:mod:`.conditionals`), so
+each block is drawn from its conditional given the repeated data, exactly, at the cost of
+the distinct rows. No category is stored in PyMC's point then: the sweep draws them
+afresh from the parameters first, so they are auxiliary variables of one sweep, and the
+chain is a Markov chain on the parameters with the posterior as its invariant law.
+
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
 any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
 on the way in and out.
@@ -35,6 +43,7 @@ from .._posterior import (
 )
 from .conditionals import (
     collapsed_categories,
+    sample_category_counts,
     sample_concentration,
     sample_weights,
     sufficient_statistics,
@@ -73,11 +82,16 @@ class GibbsSweep:
         the sweep standardises by (one across features for the spherical types).
     split_merge : bool, default=False
         Whether the category update ends with a split-merge move (:mod:`.split_merge`).
+    repetitions : ndarray of shape (n_samples,), default=None
+        Whole, positive sample weights: how many points each row stands for.
     """
 
-    def __init__(self, X, spec, center, spread, split_merge=False):
+    def __init__(self, X, spec, center, spread, split_merge=False, repetitions=None):
+        if split_merge and repetitions is not None:
+            raise ValueError("split-merge moves take one category per point: no repetitions")
         self.spec = spec
         self.split_merge = split_merge
+        self.repetitions = repetitions
         self._center = center
         self._scale = spec.covariance.feature_scale(spread)
         self._covariance = spec.covariance.rescaled(self._scale)
@@ -104,7 +118,7 @@ class GibbsSweep:
                 point[self._covariance.trace_name], self._scale
             ),
             concentration=concentration,
-            category=point["category"],
+            category=point.get("category"),
         )
 
     def to_point(self, state, point):
@@ -117,20 +131,30 @@ class GibbsSweep:
         new_point[self._covariance.trace_name] = np.asarray(
             self._covariance.unstandardise(state.covariance, self._scale)
         )
-        new_point["category"] = np.asarray(state.category, dtype=point["category"].dtype)
+        if "category" in point:
+            new_point["category"] = np.asarray(state.category, dtype=point["category"].dtype)
         return new_point
 
     def __call__(self, rng, state, beta=1.0, log_likelihood=False):
         """One sweep from ``state`` at inverse temperature ``beta``.
 
         Returns the new state and the sweep's statistics: whether the weights came from a
-        joint draw, and, with split-merge moves, whether the move was accepted. With
-        ``log_likelihood`` the state carries its complete-data log-likelihood.
+        joint draw, with split-merge moves whether the move was accepted, and with
+        repetitions the points each component holds. With ``log_likelihood`` the state
+        carries its complete-data log-likelihood.
         """
         spec, covariance, Z = self.spec, self._covariance, self._Z
         means, param = state.means, state.covariance
         factor = covariance.precision_cholesky(param[None])
-        if beta == 1.0 and not spec.sparse:
+        if self.repetitions is not None:
+            tempered = log_joint(Z, np.ones((1, spec.n_components)), means[None], factor)[0]
+            tempered *= beta
+            category = sample_category_counts(
+                rng, tempered + np.log(state.weights)[:, None], self.repetitions
+            )
+            if spec.sparse:
+                category = collapsed_categories(rng, tempered, category, state.concentration)
+        elif beta == 1.0 and not spec.sparse:
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
         else:
@@ -178,4 +202,8 @@ class GibbsSweep:
         return SweepState(weights, means, param, concentration, category, value), {
             "weights_joint_draw": joint_draw,
             **({} if moved is None else {"split_merge_accepted": moved}),
+            # The sparse mixture's clusters, which no category in the trace could give.
+            **(
+                {"component_counts": counts} if self.repetitions is not None and spec.sparse else {}
+            ),
         }

@@ -146,15 +146,7 @@ class GibbsSweep:
         spec, covariance, Z = self.spec, self._covariance, self._Z
         means, param = state.means, state.covariance
         factor = covariance.precision_cholesky(param[None])
-        if self.repetitions is not None:
-            tempered = log_joint(Z, np.ones((1, spec.n_components)), means[None], factor)[0]
-            tempered *= beta
-            category = sample_category_counts(
-                rng, tempered + np.log(state.weights)[:, None], self.repetitions
-            )
-            if spec.sparse:
-                category = collapsed_categories(rng, tempered, category, state.concentration)
-        elif beta == 1.0 and not spec.sparse:
+        if beta == 1.0 and not spec.sparse and self.repetitions is None:
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
         else:
@@ -162,7 +154,11 @@ class GibbsSweep:
             tempered = log_joint(Z, np.ones((1, spec.n_components)), means[None], factor)[0]
             if beta != 1.0:
                 tempered *= beta
-            category = sample_categories(rng, tempered + np.log(state.weights)[:, None])
+            log_p = tempered + np.log(state.weights)[:, None]
+            if self.repetitions is None:
+                category = sample_categories(rng, log_p)
+            else:
+                category = sample_category_counts(rng, log_p, self.repetitions)
             if spec.sparse:
                 category = collapsed_categories(rng, tempered, category, state.concentration)
         moved = None

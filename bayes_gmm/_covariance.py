@@ -391,6 +391,23 @@ class DiagonalCovariance:
         signature."""
         return (self._sigma_kd(sigma),), "(k,d)"
 
+    def pymc_observed_kernel(self, sigma):
+        """What :meth:`pymc_log_components_observed` takes: the (k, d) sds, and its
+        signature."""
+        return self._sigma_kd(sigma), "(k,d)"
+
+    def pymc_log_components_observed(self, value, weights, means, sigma_kd, patterns, pattern):
+        """log w_c + log Normal(x_o | mu_co, diag sigma_co^2) on each row's observed
+        entries, (n, k): the missing ones' terms masked out. ``patterns`` (P, d) are the
+        observed entries of each pattern and ``pattern`` (n,) each row's, NumPy constants;
+        ``value`` holds 0 where missing."""
+        k, d = self.n_components, self.n_features
+        sigma = sigma_kd.reshape((k, d))
+        z = (value[:, None, :] - means.reshape((k, d))[None]) / sigma[None]
+        terms = -0.5 * z**2 - pt.log(sigma)[None] - 0.5 * _LOG_2PI
+        observed = patterns[pattern].astype(float)[:, None, :]
+        return pt.log(weights.reshape((k,)))[None] + pt.sum(terms * observed, axis=-1)
+
     @staticmethod
     def pymc_log_components(value, weights, means, sigma_kd):
         """log w_c + log Normal(x | mu_c, diag sigma_c^2), shape (n, k)."""
@@ -789,6 +806,39 @@ class FullCovariance:
         )
         log_det = -pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
         return (whitening, log_det), "(k,d,d),(k)"
+
+    def pymc_observed_kernel(self, covariance):
+        """What :meth:`pymc_log_components_observed` takes: the (k, d, d) matrices, and
+        its signature."""
+        return self._pymc_covariance_kdd(covariance), "(k,d,d)"
+
+    def pymc_log_components_observed(self, value, weights, means, covariance, patterns, pattern):
+        """log w_c + log Normal(x_o | mu_co, Sigma_c,oo) on each row's observed entries,
+        (n, k). ``patterns`` (P, d) are the observed entries of each pattern and ``pattern``
+        (n,) each row's, NumPy constants; ``value`` holds 0 where missing.
+
+        One expression for every pattern, so that the graph and its compile time do not
+        grow with their number: Sigma padded to the identity on a pattern's missing
+        entries has Sigma_oo's determinant, and its inverse is Sigma_oo^-1 there and the
+        identity elsewhere, where the masked residual is 0.
+        """
+        k, d = self.n_components, self.n_features
+        mask = patterns.astype(float)  # (P, d)
+        padded = covariance.reshape((k, d, d))[None] * (mask[:, :, None] * mask[:, None, :])[
+            :, None
+        ] + (np.eye(d) * (1.0 - mask)[:, :, None])[:, None]  # (P, k, d, d)
+        lower = pt.linalg.cholesky(padded)
+        half_log_det = pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
+        inverse = pt.linalg.inv(padded)[pattern]  # (n, k, d, d)
+        resid = (value[:, None, :] - means.reshape((k, d))[None]) * mask[pattern][:, None, :]
+        quad = pt.sum(resid[..., :, None] * inverse * resid[..., None, :], axis=(-2, -1))
+        n_observed = mask.sum(axis=1)[pattern]
+        return (
+            pt.log(weights.reshape((k,)))[None]
+            - half_log_det[pattern]
+            - 0.5 * quad
+            - 0.5 * _LOG_2PI * n_observed[:, None]
+        )
 
     def pymc_log_components(self, value, weights, means, whitening, log_det):
         """log w_c + log Normal(x | mu_c, Sigma_c) with Sigma_c^-1 = W_c^T W_c, (n, k).

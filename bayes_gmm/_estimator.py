@@ -30,6 +30,7 @@ from ._diagnostics import (
 )
 from ._initial_point import RUNS_PER_CHAIN, chain_starts
 from ._lazy import az
+from ._missing import check_missing_values, imputed_draws, imputed_means
 from ._modes import chain_modes
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
@@ -449,10 +450,11 @@ covariance_prior_, degrees_of_freedom_prior_
         # PyMC is imported by the first fit, not by `import bayes_gmm` (see _lazy).
         from ._model import build_model, model_coords
 
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         n_samples, n_features = X.shape
         check_sampler_options(self.get_params())
         sample_weight = check_sample_weight(sample_weight, n_samples, self.get_params())
+        check_missing_values(X, self.get_params(), weighted=sample_weight is not None)
         n_rows = n_samples if sample_weight is None else np.count_nonzero(sample_weight)
         if n_rows < max(2, self.n_components):
             rows = "n_samples" if sample_weight is None else "the rows of positive sample_weight"
@@ -478,7 +480,11 @@ covariance_prior_, degrees_of_freedom_prior_
             "sample_weight": sample_weight,
             **first_run_crossing(self.get_params()),
         }
-        tools = auto_crossing(self.get_params(), weighted=sample_weight is not None)
+        tools = auto_crossing(
+            self.get_params(),
+            weighted=sample_weight is not None,
+            missing=bool(np.isnan(X).any()),
+        )
 
         def report(trace):
             # Each run's trace is reported once, though both callbacks read the first.
@@ -756,6 +762,42 @@ covariance_prior_, degrees_of_freedom_prior_
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return sample_predictive(np.random.default_rng(seed), self._posterior_draws(), n_samples)
 
+    def impute(self, X, n_imputations=None):
+        """Fill in the missing entries (NaN) of ``X`` from the posterior: imputation that
+        respects the clusters.
+
+        Given a row's observed entries, its missing ones follow a mixture: over the
+        posterior draws, and over the components with the probabilities that the observed
+        entries give them, of each component's Gaussian conditional on the observed
+        entries. Every entry is imputed from its own row's cluster, not from a pooled
+        regression as :class:`~sklearn.impute.IterativeImputer` does. Observed entries
+        are returned as they are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with missing entries (NaN): the training data or new rows.
+        n_imputations : int, default=None
+            None for the posterior mean of each missing entry, over ``prediction_draws``
+            posterior draws. An integer m for m completed copies of ``X``, each from one
+            posterior draw (evenly spaced over the chains): multiple imputation in Rubin's
+            sense, whose spread carries the uncertainty about the parameters as well as
+            about the entries. ``random_state`` seeds them.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features), or (n_imputations, \
+n_samples, n_features)
+            ``X`` with its missing entries filled in.
+        """
+        X = self._check_fitted_data(X)
+        if n_imputations is None:
+            return imputed_means(X, self._posterior_draws(self._n_prediction_draws()))
+        if not isinstance(n_imputations, Integral) or n_imputations < 1:
+            raise ValueError(f"n_imputations={n_imputations!r} must be a positive integer or None.")
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return imputed_draws(np.random.default_rng(seed), X, self._posterior_draws(n_imputations))
+
     def save(self, path):
         """Save the fit as a netCDF file: the trace, parameters, resolved model, versions.
 
@@ -896,7 +938,13 @@ covariance_prior_, degrees_of_freedom_prior_
 
     def _check_fitted_data(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float64, reset=False)
+        return validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite="allow-nan")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Missing entries (NaN) are marginalised exactly, in fit and in prediction.
+        tags.input_tags.allow_nan = True
+        return tags
 
     def predict_proba(self, X):
         """Posterior probability of each component for each point.

@@ -23,6 +23,12 @@ category of its own, which the step draws as counts inside a sweep (see
 ``_sampling.sweep``); its observed density is the mixture's, categories summed out, as in
 the marginal model.
 
+Missing entries (NaN) leave the categories out of the Gibbs step's model too, and both
+models' observed density is then each row's on its observed entries (each component's
+marginal there), a pattern of missing entries at a time. The observed array holds 0 in
+place of NaN, so that PyMC does not impute the entries itself; the trace's
+``observed_data`` gets its NaN back after sampling.
+
 The covariance type's object (``spec.covariance``) adds its own prior, its observed
 density in the latent model and its component densities in the marginal one.
 """
@@ -81,6 +87,9 @@ def build_latent_model(X, spec, coords, transformed=False, sample_weight=None):
             pt.switch(pt.any(pt.lt(pt.diff(means[:, a]), 0)), -np.inf, 0.0),
         )
         covariance = spec.covariance.pymc_prior(transformed)
+        if np.isnan(X).any():
+            _observed_with_missing(X, spec, weights, means, covariance)
+            return model
         if sample_weight is not None:
             inputs, signature = spec.covariance.pymc_components(covariance)
             _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
@@ -133,8 +142,41 @@ def build_marginal_model(X, spec, coords, sample_weight=None):
             "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
         )
         inputs, signature = spec.covariance.pymc_marginal()
-        _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
+        if np.isnan(X).any():
+            # The sds, or the full types' matrices (the Bartlett factors' deterministic).
+            covariance = model[spec.covariance.trace_name]
+            _observed_with_missing(X, spec, weights, means, covariance)
+        else:
+            _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
     return model
+
+
+def _observed_with_missing(X, spec, weights, means, covariance):
+    """The observed rows' density, categories summed out, on each row's observed entries.
+
+    ``covariance`` is the covariance type's trace variable.
+    """
+    patterns, pattern = np.unique(~np.isnan(X), axis=0, return_inverse=True)
+    pattern = pattern.ravel()
+    kernel, signature = spec.covariance.pymc_observed_kernel(covariance)
+
+    def logp(value, weights, means, kernel):
+        """Each row's log-density on its observed entries."""
+        log_components = spec.covariance.pymc_log_components_observed(
+            value, weights, means, kernel, patterns, pattern
+        )
+        return pt.logsumexp(log_components, axis=-1)
+
+    return pm.CustomDist(
+        OBSERVED,
+        weights,
+        means,
+        kernel,
+        logp=logp,
+        observed=np.nan_to_num(X, nan=0.0),
+        dims=("sample", "feature"),
+        signature=f"(k),(k,d),{signature}->(d)",
+    )
 
 
 def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ._missing import missing_patterns, pattern_marginals
 from ._posterior import draws_of, log_joint
 from ._spec import OBSERVED
 
@@ -104,7 +105,28 @@ def _n_threads():
 
 
 def _map_blocks(X, draws, write):
-    """Call ``write(point_slice, log_joint_block)`` over blocks of points, in threads."""
+    """Call ``write(points, log_joint_block)`` over blocks of points (a slice, or the
+    rows' indices), in threads.
+
+    Rows with missing entries (NaN) are scored by each component's marginal density on
+    their observed entries, a pattern of missing entries at a time; a row with none
+    observed has the log weights as its log-joint.
+    """
+    patterns = missing_patterns(X)
+    if patterns is None:
+        _map_pattern_blocks(X, draws, write)
+        return
+    for observed, rows in patterns:
+        if not observed.any():
+            log_weights = np.log(draws.weights)[:, :, None]
+            write(rows, np.repeat(log_weights, rows.size, axis=2))
+    for observed, rows, marginal in pattern_marginals(draws, patterns):
+        _map_pattern_blocks(X[rows][:, observed], marginal, write, rows)
+
+
+def _map_pattern_blocks(X, draws, write, rows=None):
+    """:func:`_map_blocks` for rows with every entry observed; ``rows`` maps the rows of
+    ``X`` to those of the caller's output."""
     expansion = _Expansion(draws)
     n_points = X.shape[0]
     per_point = draws.weights.size * (draws.means.shape[-1] if expansion.full else 1)
@@ -113,7 +135,8 @@ def _map_blocks(X, draws, write):
 
     def run(share):
         for point_slice in share:
-            write(point_slice, expansion.log_joint(X[point_slice]))
+            points = point_slice if rows is None else rows[point_slice]
+            write(points, expansion.log_joint(X[point_slice]))
 
     n_threads = min(_n_threads(), len(slices))
     if n_threads == 1:

@@ -123,24 +123,34 @@ def data_scales(X, sample_weight=None):
     The spread is IQR / 1.349 (the sd for Normal data), or the standard deviation where
     the IQR is 0 because of ties, and never below 1e-12 of the reach. One outlier at 1e12
     moves neither median nor spread; it sets the reach, which is what lets the prior on the
-    means cover it.
+    means cover it. Missing entries (NaN) are left out, feature by feature.
 
     With a ``sample_weight`` (positive, one per row) every summary is that of the data
     with each row repeated its weight's number of times, exactly for whole-number weights
     (:func:`weighted_percentile`): a fit given counts resolves the same priors as a fit
     given the repeated rows.
     """
-    if sample_weight is None:
-        q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
-    else:
+    missing = np.isnan(X).any()
+    if missing:
+        empty = np.flatnonzero(np.isnan(X).all(axis=0))
+        if empty.size:
+            raise ValueError(
+                f"X has no observed value in feature(s) {empty.tolist()}: a feature with "
+                "every entry missing says nothing. Drop the feature before fitting."
+            )
+    if sample_weight is not None:
         q25, median, q75 = weighted_percentile(X, sample_weight, [25, 50, 75])
-    reach = np.abs(X - median).max(axis=0)
-    spread = (q75 - q25) / _IQR_TO_SD
-    if sample_weight is None:
-        sd = X.std(axis=0)
+    elif missing:
+        q25, median, q75 = np.nanpercentile(X, [25, 50, 75], axis=0)
     else:
+        q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    reach = np.nanmax(np.abs(X - median), axis=0) if missing else np.abs(X - median).max(axis=0)
+    spread = (q75 - q25) / _IQR_TO_SD
+    if sample_weight is not None:
         center = np.average(X, axis=0, weights=sample_weight)
         sd = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
+    else:
+        sd = np.nanstd(X, axis=0) if missing else X.std(axis=0)
     spread = np.where(spread > 0, spread, sd)
     # Mostly-tied data can have an IQR of 1e-290 beside a point at 1: standardising by it
     # would overflow. The floor only binds when the reach exceeds the spread 1e12-fold.
@@ -153,7 +163,9 @@ def data_scales(X, sample_weight=None):
             "Drop the feature before fitting."
         )
     n_values = None if sample_weight is None else sample_weight.sum()
-    resolution = np.array([grid_step(column, n_values) for column in X.T])
+    resolution = np.array(
+        [grid_step(column[~np.isnan(column)], n_values) for column in X.T]
+    )
     return DataScales(median, spread, reach, resolution)
 
 

@@ -72,6 +72,44 @@ SETTINGS = {
 }
 
 
+# Entries removed completely at random, one setting per covariance type: the sweep's
+# marginal category update and imputation, in every type's conditionals. Fewer
+# replications than above, to keep the slow suite's time; the test is as exact, with
+# less power.
+MISSING_FRACTION = 0.25
+N_MISSING_REPLICATIONS = 50
+MISSING_SETTINGS = {
+    "missing-tied_diag-d2": {
+        "covariance_type": "tied_diag",
+        "n_features": 2,
+        "weight_concentration": 1.0,
+        "sd": {"sd_prior": "uniform", "sd_lower": 0.3, "sd_upper": 2.0},
+    },
+    "missing-tied_spherical-d3": {
+        "covariance_type": "tied_spherical",
+        "n_features": 3,
+        "weight_concentration": 1.0,
+        "sd": {"sd_prior": "halfnormal", "sd_prior_scale": 1.0, "sd_lower": 0.2},
+    },
+    "missing-spherical-d3": {
+        "covariance_type": "spherical",
+        "n_features": 3,
+        "weight_concentration": 2.0,
+        "sd": {"sd_prior": "halfnormal", "sd_prior_scale": 1.0, "sd_lower": 0.2},
+    },
+    "missing-diag-d2": {**SETTINGS["diag-halfnormal-d2"]},
+    "missing-full-d3-k2": {
+        "covariance_type": "full",
+        "n_features": 3,
+        "weight_concentration": 1.0,
+        "covariance": {"degrees_of_freedom_prior": 6.0, "covariance_prior": 2.0},
+    },
+    "missing-tied-d3-k2": {**SETTINGS["tied-d3-k2"]},
+}
+for _setting in MISSING_SETTINGS.values():
+    _setting["missing"] = MISSING_FRACTION
+
+
 def _n_components(setting):
     return setting.get("n_components", 2)
 
@@ -97,24 +135,29 @@ def _draw_prior(rng, setting):
         size = k if covariance_type == "full" else 1
         matrices = law.rvs(size=size, random_state=rng).reshape(size, d, d)
         return weights, means, matrices if covariance_type == "full" else matrices[0]
-    shape = (k, d) if covariance_type == "diag" else (d,)
+    # sigma in the trace's shape: per component, per feature, as the type ties it.
+    shape = {"diag": (k, d), "tied_diag": (d,), "spherical": (k,), "tied_spherical": ()}[
+        covariance_type
+    ]
     sd = setting["sd"]
     if sd["sd_prior"] == "uniform":
         sigma = rng.uniform(sd["sd_lower"], sd["sd_upper"], size=shape)
     else:
-        sigma = np.abs(rng.normal(0, sd["sd_prior_scale"], size=shape))
+        sigma = np.asarray(np.abs(rng.normal(0, sd["sd_prior_scale"], size=shape)))
         while np.any(small := sigma < sd["sd_lower"]):  # truncated half-normal by rejection
             sigma[small] = np.abs(rng.normal(0, sd["sd_prior_scale"], size=small.sum()))
     return weights, means, sigma
 
 
-def _simulate(rng, weights, means, covariance, full):
-    """N_POINTS from the mixture; ``covariance`` as :func:`_draw_prior` returns it."""
+def _simulate(rng, weights, means, covariance, full, spherical=False):
+    """N_POINTS from the mixture; ``covariance`` as :func:`_draw_prior` returns it, one sd
+    per component where ``spherical``."""
     k, d = means.shape
     if full:
         matrices = np.broadcast_to(covariance, (k, d, d))
     else:
-        matrices = np.broadcast_to(covariance, (k, d))[..., None] ** 2 * np.eye(d)
+        sd = covariance[:, None] if spherical else covariance
+        matrices = np.broadcast_to(sd, (k, d))[..., None] ** 2 * np.eye(d)
     z = rng.choice(k, size=N_POINTS, p=weights)
     noise = rng.normal(size=(N_POINTS, d))
     return means[z] + np.einsum("nij,nj->ni", np.linalg.cholesky(matrices)[z], noise)
@@ -154,22 +197,38 @@ def _thinned(values, per_draw_shape):
     return flat[:: flat.shape[0] // (N_RANKS - 1)][: N_RANKS - 1].reshape(N_RANKS - 1, -1)
 
 
+def _remove_at_random(rng, X, fraction):
+    """``X`` with each entry missing (NaN) with chance ``fraction``, completely at random.
+
+    A row would be left with none observed keeps one entry, chosen at random: the pattern
+    still depends on the random draws alone, never on the values, so the entries are
+    missing completely at random.
+    """
+    missing = rng.random(X.shape) < fraction
+    empty = np.flatnonzero(missing.all(axis=1))
+    missing[empty, rng.integers(X.shape[1], size=empty.size)] = False
+    return np.where(missing, np.nan, X)
+
+
 def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
     """Ranks (n_replications, n_parameters) of the true values among L thinned draws, and
     each fit's smallest bulk ESS.
 
     ``chains`` holds the sampler settings (draws, tune, chains): the test's
-    :data:`TEST_CHAINS` by default, ``{}`` for the estimator's defaults.
+    :data:`TEST_CHAINS` by default, ``{}`` for the estimator's defaults. A setting's
+    ``"missing"`` fraction of the entries are removed completely at random.
     """
     rng = np.random.default_rng(seed)
     chains = TEST_CHAINS if chains is None else chains
     covariance_type = setting["covariance_type"]
     full = covariance_type in ("full", "tied")
-    per_component = covariance_type in ("full", "diag")
+    per_component = covariance_type in ("full", "diag", "spherical")
     ranks, min_ess = [], []
     for replication in range(n_replications):
         weights, means, covariance = _draw_prior(rng, setting)
-        X = _simulate(rng, weights, means, covariance, full)
+        X = _simulate(rng, weights, means, covariance, full, covariance_type == "spherical")
+        if setting.get("missing"):
+            X = _remove_at_random(np.random.default_rng([seed, replication]), X, setting["missing"])
         est = _fit(
             X,
             replication,
@@ -195,7 +254,12 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
         )
         posterior = est.sample_trace_.posterior
         name = "covariance" if full else "sigma"
-        entries = _free_entries(posterior[name].to_numpy(), per_component, full)
+        values = posterior[name].to_numpy()
+        entries = (
+            _free_entries(values, per_component, full)
+            if full
+            else values.reshape(*values.shape[:2], -1)
+        )
         sampled = np.concatenate(
             [
                 _thinned(posterior["weights"].to_numpy()[..., :1], (1,)),
@@ -352,6 +416,16 @@ def test_gibbs_sampler_is_calibrated(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", list(MISSING_SETTINGS))
+def test_gibbs_sampler_is_calibrated_with_missing_entries(name):
+    ranks, _ = sbc_ranks(MISSING_SETTINGS[name], N_MISSING_REPLICATIONS)
+    adjusted = calibration_p_values(ranks)
+    assert adjusted.min() > P_MIN, (
+        f"Holm-adjusted p {adjusted.round(4)}, outer-bin shares {outer_bin_shares(ranks).round(3)}"
+    )
+
+
+@pytest.mark.slow
 def test_sparse_mixture_is_calibrated():
     ranks, _ = sparse_sbc_ranks()
     adjusted = calibration_p_values(ranks)
@@ -364,7 +438,8 @@ def _report(name, n_replications, chains):
     if name == "sparse":
         ranks, min_ess = sparse_sbc_ranks(n_replications, chains=chains)
     else:
-        ranks, min_ess = sbc_ranks(SETTINGS[name], n_replications, chains=chains)
+        setting = {**SETTINGS, **MISSING_SETTINGS}[name]
+        ranks, min_ess = sbc_ranks(setting, n_replications, chains=chains)
     shares = outer_bin_shares(ranks)
     pooled = shares.mean()
     # The parameters' shares are correlated; the se is that of one parameter's share, a
@@ -382,7 +457,9 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Print SBC statistics per setting.")
-    parser.add_argument("--settings", nargs="+", default=[*SETTINGS, "sparse"])
+    parser.add_argument(
+        "--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, "sparse"]
+    )
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(
         "--defaults", action="store_true", help="the estimator's default chains, not the test's"

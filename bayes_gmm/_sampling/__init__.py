@@ -20,6 +20,7 @@ import numpy as np
 
 from .._clusters import COMPONENT_COUNTS
 from .._lazy import az, pm
+from .._missing import missing_patterns, pattern_marginals
 from .._posterior import draws_of, sample_categories_given_draws
 from ._forked import run_forked
 from .nuts import check_nuts_backend, explain_backend_failure, marginal_initvals
@@ -137,6 +138,9 @@ def sample_posterior(
     if spec.sparse and COMPONENT_COUNTS in model.named_vars:
         var_names.append(COMPONENT_COUNTS)
     kwargs = pymc_sample_kwargs(n_samples=X.shape[0], var_names=var_names, **settings)
+    if latent and not sampled_categories:
+        # The starts' categories, which a model without them does not take.
+        initvals = [{k: v for k, v in start.items() if k != "category"} for start in initvals]
     with model, _quiet_pymc(settings["verbose"]):
         # The step methods subclass PyMC's, so their modules import it: here, not when
         # bayes_gmm is imported (see .._lazy).
@@ -188,6 +192,10 @@ def sample_posterior(
         counts = trace.sample_stats["component_counts"].to_numpy()
         del trace.sample_stats["component_counts"]
         trace.posterior[COMPONENT_COUNTS] = (("chain", "draw", "component"), counts)
+    if np.isnan(X).any():
+        # The models observe 0 in place of NaN (see .._model); the one observed variable.
+        (observed,) = trace.observed_data.data_vars
+        trace.observed_data[observed].values = X
     if keep_categories and not sampled_categories:
         rng = np.random.default_rng([settings["random_seed"], 1])
         trace.posterior["category"] = _recovered_categories(rng, X, spec, trace)
@@ -365,8 +373,16 @@ def _add_exchanges(trace, histories):
 
 
 def _recovered_categories(rng, X, spec, trace):
-    """One category per point and draw from p(z | x, theta_draw): exact joint draws."""
+    """One category per point and draw from p(z | x, theta_draw): exact joint draws. A
+    row with missing entries is drawn given its observed ones."""
     posterior = trace.posterior
-    category = sample_categories_given_draws(rng, X, draws_of(posterior, spec))
+    draws = draws_of(posterior, spec)
+    patterns = missing_patterns(X)
+    if patterns is None:
+        category = sample_categories_given_draws(rng, X, draws)
+    else:
+        category = np.empty((draws.weights.shape[0], X.shape[0]), dtype=np.intp)
+        for observed, rows, marginal in pattern_marginals(draws, patterns):
+            category[:, rows] = sample_categories_given_draws(rng, X[rows][:, observed], marginal)
     shape = (posterior.sizes["chain"], posterior.sizes["draw"], X.shape[0])
     return (("chain", "draw", "sample"), category.reshape(shape))

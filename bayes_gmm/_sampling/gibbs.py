@@ -58,7 +58,9 @@ class GibbsMixtureStep(BlockedStep):
         blocked=True,
     ):
         model = pm.modelcontext(model)
-        names = (*spec.parameter_names, *(["category"] if repetitions is None else []))
+        # Models of weighted rows or missing entries have no category variable.
+        categories = ["category"] if "category" in model.named_vars else []
+        names = (*spec.parameter_names, *categories)
         self.vars = [model.rvs_to_values[model[name]] for name in names]
         self.rng = get_random_generator(rng)
         self.spec = spec

@@ -1,0 +1,254 @@
+"""Missing values (NaN) in the data, missing at random: pure NumPy maths.
+
+A Gaussian component's density of a row with missing entries is its marginal density on
+the observed coordinates, exactly: the component's mean and covariance restricted to
+them. Rows are grouped by their pattern of missing entries, so that every row of a group
+shares one marginal per component. Given its component, a row's missing entries are
+Gaussian given its observed ones (:func:`impute_rows`): the Gibbs sweep draws them after
+the categories, and the parameters' conditionals then see complete data.
+
+The parameters come as :class:`._posterior.Draws` do: precision Cholesky factors ``U``
+with Sigma^-1 = U U^T, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones.
+"""
+
+import numpy as np
+
+from ._posterior import (
+    _LOG_2PI,
+    Draws,
+    log_joint,
+    precision_cholesky_from_covariance,
+    sample_categories,
+)
+
+# Imputation works through a pattern's rows in blocks of about this many (draw,
+# component, row) triples, so that its temporaries stay at tens of megabytes.
+_BLOCK_ENTRIES = 2**21
+
+
+def check_missing_values(X, params, weighted):
+    """Refuse, naming the reason, what cannot take the missing entries of ``X`` (NaN).
+
+    Rows with no observed entry are refused: they carry nothing but a category. With
+    ``params`` (the estimator's) and ``weighted`` (whether there are sample weights), the
+    options that have no exact update for missing entries are refused too.
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return
+    empty = np.flatnonzero(missing.all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"X has no observed entry in row(s) {empty[:10].tolist()}"
+            f"{' ...' if empty.size > 10 else ''}: a row with every entry missing (NaN) "
+            "says nothing about the mixture. Drop those rows before fitting; predict_proba "
+            "gives such a row the weights."
+        )
+    reasons = []
+    if weighted:
+        reasons.append("sample_weight (a weighted row would need its missing entries drawn per repetition)")
+    if params["sampler"] == "metropolis":
+        reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
+    if params["n_temperatures"] != "auto" and params["n_temperatures"] > 1:
+        reasons.append(f"n_temperatures={params['n_temperatures']} (tempering does not reach the missing entries' draws)")
+    if reasons:
+        raise ValueError(
+            f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "
+            f"this fit cannot take with {'; '.join(reasons)}."
+        )
+
+
+def missing_patterns(X):
+    """The rows of each pattern of observed entries: a list of (observed (d,) bool, rows).
+
+    None when nothing is missing. Patterns come in the order of their first row.
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return None
+    patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(patterns.shape[0] + 1))
+    groups = [(~patterns[p], order[bounds[p] : bounds[p + 1]]) for p in range(patterns.shape[0])]
+    return sorted(groups, key=lambda group: group[1][0])
+
+
+def covariance_from_factor(precision_cholesky):
+    """Sigma = (U U^T)^-1 = U^-T U^-1 from full factors (..., d, d), by one batched
+    ``solve`` for U^-T."""
+    d = precision_cholesky.shape[-1]
+    identity = np.broadcast_to(np.eye(d), precision_cholesky.shape)
+    inverse_t = np.linalg.solve(np.swapaxes(precision_cholesky, -1, -2), identity)  # U^-T
+    return inverse_t @ np.swapaxes(inverse_t, -1, -2)
+
+
+def marginal_draws(draws, observed, covariance=None):
+    """``draws`` restricted to the ``observed`` coordinates: every component's marginal.
+
+    ``covariance``, for full factors, is :func:`covariance_from_factor` of them, where the
+    caller already has it (one inverse for every pattern).
+    """
+    weights, means, factor = draws
+    if factor.ndim == 3:
+        return Draws(weights, means[..., observed], factor[..., observed])
+    if covariance is None:
+        covariance = covariance_from_factor(factor)
+    covariance = covariance[..., observed, :][..., observed]
+    return Draws(weights, means[..., observed], precision_cholesky_from_covariance(covariance))
+
+
+def impute_rows(rng, Z, observed, category, means, precision_cholesky):
+    """Draw the missing entries of rows that share one pattern, given their components.
+
+    ``Z`` (r, d) holds the rows (any value where missing), ``observed`` (d,) their pattern,
+    ``category`` (r,) their components, ``means`` (k, d) and ``precision_cholesky`` (k, d)
+    or (k, d, d) the parameters. With the precision P = U U^T, x_m given x_o is
+    Normal(mu_m - P_mm^-1 P_mo (x_o - mu_o), P_mm^-1); for diagonal covariances, just
+    Normal(mu_m, sd_m^2). Returns the missing entries' draws, (r, m).
+    """
+    missing = ~observed
+    noise = rng.standard_normal((Z.shape[0], np.count_nonzero(missing)))
+    mu_m = means[:, missing][category]
+    if precision_cholesky.ndim == 2:
+        return mu_m + noise / precision_cholesky[:, missing][category]
+    precision = precision_cholesky @ np.swapaxes(precision_cholesky, -1, -2)
+    p_mm = precision[:, missing][:, :, missing]
+    p_mo = precision[:, missing][:, :, observed]
+    # With L L^T = P_mm: the draw is mu_m - L^-T (L^-1 P_mo (x_o - mu_o) - e), e standard
+    # Normal, whose covariance L^-T L^-1 is P_mm^-1. Per component first, then gathered.
+    lower = np.linalg.cholesky(p_mm)
+    identity = np.broadcast_to(np.eye(lower.shape[-1]), lower.shape)
+    lower_inv = np.linalg.solve(lower, identity)  # (k, m, m)
+    gain = lower_inv @ p_mo  # (k, m, o)
+    resid_o = Z[:, observed] - means[:, observed][category]
+    inner = np.einsum("rmo,ro->rm", gain[category], resid_o) - noise
+    return mu_m - np.einsum("rjm,rj->rm", lower_inv[category], inner)
+
+
+def observed_log_joint(Z, draws, patterns, missing):
+    """:func:`._posterior.log_joint` of rows with missing entries, (S, k, n): each row
+    against every component's marginal on its observed entries.
+
+    ``patterns`` is :func:`missing_patterns` of the data and ``missing`` (n, d) its
+    missing entries, where ``Z`` holds 0. With diagonal covariances a missing entry's term
+    of the log-density is subtracted from that of the row with 0 there, at once for every
+    row; full matrices take one marginal per pattern. Zeros, not the latest imputed
+    values, so that the result does not depend on the chain's history to the last bit.
+    """
+    if draws.precision_cholesky.ndim == 3:
+        out = log_joint(Z, *draws)
+        rows, features = np.nonzero(missing)
+        factor = draws.precision_cholesky[..., features]  # (S, k, m)
+        terms = np.log(factor) - 0.5 * (factor * draws.means[..., features]) ** 2 - 0.5 * _LOG_2PI
+        for draw in range(out.shape[0]):
+            for c in range(out.shape[1]):
+                out[draw, c] -= np.bincount(rows, weights=terms[draw, c], minlength=Z.shape[0])
+        return out
+    out = np.empty((draws.weights.shape[0], draws.weights.shape[1], Z.shape[0]))
+    for observed, rows, marginal in pattern_marginals(draws, patterns):
+        out[:, :, rows] = log_joint(Z[rows][:, observed], *marginal)
+    return out
+
+
+def impute(rng, Z, patterns, missing, category, means, precision_cholesky):
+    """Draw every missing entry of ``Z`` in place from its component's conditional
+    Gaussian given the row's observed entries (:func:`impute_rows`). ``missing`` (n, d) and
+    ``patterns`` as for :func:`observed_log_joint`; ``category`` (n,), ``means`` (k, d) and
+    ``precision_cholesky`` (k, d) or (k, d, d) one draw's. Diagonal covariances leave the
+    observed entries out of it: every missing entry is drawn at once."""
+    if precision_cholesky.ndim == 2:
+        rows, features = np.nonzero(missing)
+        noise = rng.standard_normal(rows.size)
+        component = category[rows]
+        Z[rows, features] = means[component, features] + noise / precision_cholesky[component, features]
+        return
+    for observed, rows in patterns:
+        if not observed.all():
+            Z[np.ix_(rows, ~observed)] = impute_rows(
+                rng, Z[rows], observed, category[rows], means, precision_cholesky
+            )
+
+
+def pattern_marginals(draws, patterns):
+    """(observed, rows, :func:`marginal_draws`) for each pattern of ``patterns`` with an
+    observed entry, the full covariances inverted once for all of them."""
+    factor = draws.precision_cholesky
+    covariance = covariance_from_factor(factor) if factor.ndim == 4 else None
+    for observed, rows in patterns:
+        if observed.any():
+            yield observed, rows, marginal_draws(draws, observed, covariance)
+
+
+def _conditionals(X, observed, draws, covariance):
+    """For rows ``X`` (r, d) that share the pattern ``observed``: each draw's and
+    component's log w_c + log Normal(x_o | ...) (S, k, r), the conditional means of the
+    missing entries given the observed ones (S, k, r, m), and the Cholesky factors of their
+    conditional covariances (S, k, m, m). ``covariance`` (S, k, d, d) is the draws'.
+
+    Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om and mu_m + Sigma_mo Sigma_oo^-1 (x_o - mu_o):
+    the Gaussian's conditional; with nothing observed, the weights and the marginal.
+    """
+    missing = ~observed
+    mu_m = draws.means[..., missing]
+    cov_mm = covariance[..., missing, :][..., missing]
+    if not observed.any():
+        log_joint_ = np.repeat(np.log(draws.weights)[..., None], X.shape[0], axis=-1)
+        centre = np.broadcast_to(mu_m[:, :, None], (*log_joint_.shape, mu_m.shape[-1]))
+        return log_joint_, centre, np.linalg.cholesky(cov_mm)
+    x_o = X[:, observed]
+    marginal = marginal_draws(draws, observed, covariance)
+    log_joint_ = log_joint(x_o, *marginal)
+    cov_mo = covariance[..., missing, :][..., observed]
+    cov_oo = covariance[..., observed, :][..., observed]
+    gain = np.swapaxes(np.linalg.solve(cov_oo, np.swapaxes(cov_mo, -1, -2)), -1, -2)  # (S,k,m,o)
+    resid = x_o[None, None] - draws.means[..., None, observed]  # (S, k, r, o)
+    centre = mu_m[:, :, None] + np.einsum("skmo,skro->skrm", gain, resid)
+    conditional = cov_mm - gain @ np.swapaxes(cov_mo, -1, -2)
+    return log_joint_, centre, np.linalg.cholesky(conditional)
+
+
+def _covariances(draws):
+    """The draws' covariance matrices (S, k, d, d), whatever the factors' form."""
+    factor = draws.precision_cholesky
+    if factor.ndim == 4:
+        return covariance_from_factor(factor)
+    return factor[..., None] ** -2.0 * np.eye(factor.shape[-1])
+
+
+def imputed_means(X, draws):
+    """The posterior means of the missing entries (NaN) of ``X`` given its observed ones:
+    each draw's and component's conditional mean, weighted by p(c | x_o, theta) and
+    averaged over the draws. Returns a new array with the observed entries as they were."""
+    out = X.copy()
+    covariance = _covariances(draws)
+    for observed, rows in missing_patterns(X) or []:
+        if observed.all():
+            continue
+        for block in np.array_split(rows, max(1, rows.size * draws.weights.size // _BLOCK_ENTRIES)):
+            log_joint_, centre, _ = _conditionals(X[block], observed, draws, covariance)
+            resp = np.exp(log_joint_ - log_joint_.max(axis=1, keepdims=True))
+            resp /= resp.sum(axis=1, keepdims=True)
+            mean = np.einsum("skr,skrm->rm", resp, centre) / draws.weights.shape[0]
+            out[np.ix_(block, ~observed)] = mean
+    return out
+
+
+def imputed_draws(rng, X, draws):
+    """One completed copy of ``X`` per draw (S, n, d): each row's component drawn from
+    p(c | x_o, theta_s), then its missing entries from their conditional Gaussian."""
+    out = np.repeat(X[None], draws.weights.shape[0], axis=0)
+    covariance = _covariances(draws)
+    for observed, rows in missing_patterns(X) or []:
+        if observed.all():
+            continue
+        log_joint_, centre, lower = _conditionals(X[rows], observed, draws, covariance)
+        n_draws, k, n_rows = log_joint_.shape
+        flat = log_joint_.transpose(1, 0, 2).reshape(k, -1)
+        category = sample_categories(rng, flat).reshape(n_draws, n_rows)
+        pick = (np.arange(n_draws)[:, None], category)
+        noise = rng.standard_normal((n_draws, n_rows, centre.shape[-1]))
+        completed = centre[pick[0], category, np.arange(n_rows)[None]]
+        completed += np.einsum("srmj,srj->srm", lower[pick], noise)
+        out[:, rows[:, None], np.flatnonzero(~observed)] = completed
+    return out

@@ -824,9 +824,10 @@ class FullCovariance:
         """
         k, d = self.n_components, self.n_features
         mask = patterns.astype(float)  # (P, d)
-        padded = covariance.reshape((k, d, d))[None] * (mask[:, :, None] * mask[:, None, :])[
-            :, None
-        ] + (np.eye(d) * (1.0 - mask)[:, :, None])[:, None]  # (P, k, d, d)
+        padded = (
+            covariance.reshape((k, d, d))[None] * (mask[:, :, None] * mask[:, None, :])[:, None]
+            + (np.eye(d) * (1.0 - mask)[:, :, None])[:, None]
+        )  # (P, k, d, d)
         lower = pt.linalg.cholesky(padded)
         half_log_det = pt.sum(pt.log(pt.diagonal(lower, axis1=-2, axis2=-1)), axis=-1)
         inverse = pt.linalg.inv(padded)[pattern]  # (n, k, d, d)

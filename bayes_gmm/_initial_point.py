@@ -229,7 +229,9 @@ def choose_order_feature_observed(Z, labels, n_components):
         mass = resp.T @ observed  # (k, d): each component's observed entries per feature
         means = (resp.T @ filled) / np.maximum(mass, _TINY)
         resid = observed[None] * (filled[None] - means[:, None]) ** 2  # (k, n, d)
-        variances = np.einsum("nk,knd->kd", resp, resid) / np.maximum(mass, _TINY) + _EM_VARIANCE_FLOOR
+        variances = (
+            np.einsum("nk,knd->kd", resp, resid) / np.maximum(mass, _TINY) + _EM_VARIANCE_FLOOR
+        )
         log_joint = np.log(weights)[:, None] - 0.5 * np.einsum(
             "nd,knd->kn", observed, np.log(variances)[:, None] + resid / variances[:, None]
         )

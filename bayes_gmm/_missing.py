@@ -46,11 +46,16 @@ def check_missing_values(X, params, weighted):
         )
     reasons = []
     if weighted:
-        reasons.append("sample_weight (a weighted row would need its missing entries drawn per repetition)")
+        reasons.append(
+            "sample_weight (a weighted row would need its missing entries drawn per repetition)"
+        )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
     if params["n_temperatures"] != "auto" and params["n_temperatures"] > 1:
-        reasons.append(f"n_temperatures={params['n_temperatures']} (tempering does not reach the missing entries' draws)")
+        reasons.append(
+            f"n_temperatures={params['n_temperatures']} (the tempered chains would need "
+            "imputations of their own; use split_merge=True to cross between modes)"
+        )
     if reasons:
         raise ValueError(
             f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "
@@ -161,7 +166,9 @@ def impute(rng, Z, patterns, missing, category, means, precision_cholesky):
         rows, features = np.nonzero(missing)
         noise = rng.standard_normal(rows.size)
         component = category[rows]
-        Z[rows, features] = means[component, features] + noise / precision_cholesky[component, features]
+        Z[rows, features] = (
+            means[component, features] + noise / precision_cholesky[component, features]
+        )
         return
     for observed, rows in patterns:
         if not observed.all():

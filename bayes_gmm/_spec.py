@@ -163,9 +163,7 @@ def data_scales(X, sample_weight=None):
             "Drop the feature before fitting."
         )
     n_values = None if sample_weight is None else sample_weight.sum()
-    resolution = np.array(
-        [grid_step(column[~np.isnan(column)], n_values) for column in X.T]
-    )
+    resolution = np.array([grid_step(column[~np.isnan(column)], n_values) for column in X.T])
     return DataScales(median, spread, reach, resolution)
 
 

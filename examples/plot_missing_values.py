@@ -27,8 +27,10 @@ X, cultivar = load_wine(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 rng = np.random.default_rng(0)
 X_missing = np.where(rng.random(X.shape) < 0.2, np.nan, X)
-print(f"{np.isnan(X_missing).mean():.0%} of the entries missing, "
-      f"{np.isnan(X_missing).any(axis=1).mean():.0%} of the rows incomplete")
+print(
+    f"{np.isnan(X_missing).mean():.0%} of the entries missing, "
+    f"{np.isnan(X_missing).any(axis=1).mean():.0%} of the rows incomplete"
+)
 
 # %%
 # Three clusterings of the incomplete table, and the Bayesian mixture on the complete one

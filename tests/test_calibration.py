@@ -457,9 +457,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Print SBC statistics per setting.")
-    parser.add_argument(
-        "--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, "sparse"]
-    )
+    parser.add_argument("--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, "sparse"])
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(
         "--defaults", action="store_true", help="the estimator's default chains, not the test's"

@@ -28,7 +28,7 @@ from bayes_gmm._missing import (
     observed_log_joint,
 )
 from bayes_gmm._posterior import Draws, precision_cholesky_from_covariance
-from tests.conftest import COVARIANCE_TYPES, FAST, assert_posterior_means_agree
+from tests.conftest import FAST
 
 RNG = np.random.default_rng(20261207)
 # Two clusters in three features, a fifth of the entries missing, every row with one.
@@ -141,7 +141,9 @@ def test_imputations_are_the_mixture_of_conditionals(full):
     X[[0, 1, 2, 5], [0, 1, 2, 0]] = np.nan
     X[3] = np.nan  # nothing observed: the weights and the marginal
     means = imputed_means(X, draws)
-    log_joint = _marginal_log_joint(np.where(np.isnan(X).all(axis=1)[:, None], 0.0, X), draws, covariance)
+    log_joint = _marginal_log_joint(
+        np.where(np.isnan(X).all(axis=1)[:, None], 0.0, X), draws, covariance
+    )
     for i, row in enumerate(X):
         o = ~np.isnan(row)
         expected = np.zeros(int((~o).sum()))
@@ -158,7 +160,9 @@ def test_imputations_are_the_mixture_of_conditionals(full):
     completed = imputed_draws(np.random.default_rng(0), X, draws)
     assert completed.shape == (3, *X.shape)
     assert np.isfinite(completed).all()
-    np.testing.assert_array_equal(completed[:, ~np.isnan(X)], np.broadcast_to(X[~np.isnan(X)], (3, (~np.isnan(X)).sum())))
+    np.testing.assert_array_equal(
+        completed[:, ~np.isnan(X)], np.broadcast_to(X[~np.isnan(X)], (3, (~np.isnan(X)).sum()))
+    )
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full"])
@@ -185,7 +189,9 @@ def test_pymc_density_of_missing_entries_is_the_marginal(covariance_type):
         patterns,
         pattern.ravel(),
     ).eval()
-    np.testing.assert_allclose(log_components.T, _marginal_log_joint(X, draws, covariance)[0], rtol=1e-10)
+    np.testing.assert_allclose(
+        log_components.T, _marginal_log_joint(X, draws, covariance)[0], rtol=1e-10
+    )
 
 
 # -- fitted estimators ----------------------------------------------------------------
@@ -211,7 +217,9 @@ def test_prediction_is_the_observed_coordinates_predictive(missing_fit):
     if full:
         factor = draws.precision_cholesky
         covariance = np.linalg.inv(factor @ np.swapaxes(factor, -1, -2))
-    log_joint = _marginal_log_joint(np.where(np.isnan(X).all(axis=1)[:, None], 0.0, X), draws, covariance)
+    log_joint = _marginal_log_joint(
+        np.where(np.isnan(X).all(axis=1)[:, None], 0.0, X), draws, covariance
+    )
     log_joint[:, :, 0] = np.log(draws.weights)
     proba = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True)).mean(axis=0).T
     np.testing.assert_allclose(est.predict_proba(X), proba, rtol=1e-9)
@@ -231,7 +239,9 @@ def test_impute_keeps_the_observed_entries(missing_fit):
     assert np.all(means[:40][missing[:40]] < 0) and np.all(means[40:][missing[40:]] > 0)
     copies = est.impute(X_MISSING, n_imputations=5)
     assert copies.shape == (5, *X_MISSING.shape)
-    np.testing.assert_array_equal(copies[:, observed], np.broadcast_to(X_MISSING[observed], (5, observed.sum())))
+    np.testing.assert_array_equal(
+        copies[:, observed], np.broadcast_to(X_MISSING[observed], (5, observed.sum()))
+    )
     np.testing.assert_array_equal(copies, est.impute(X_MISSING, n_imputations=5))
     with pytest.raises(ValueError, match="n_imputations=0"):
         est.impute(X_MISSING, n_imputations=0)
@@ -244,12 +254,14 @@ def test_save_and_load_keep_a_fit_with_missing_entries(missing_fit, tmp_path):
     np.testing.assert_array_equal(restored.predict_proba(X_MISSING), est.predict_proba(X_MISSING))
     np.testing.assert_array_equal(restored.impute(X_MISSING), est.impute(X_MISSING))
     stored = restored.sample_trace_.observed_data
-    np.testing.assert_array_equal(np.isnan(stored[list(stored.data_vars)[0]].to_numpy()), np.isnan(X_MISSING))
+    np.testing.assert_array_equal(
+        np.isnan(stored[next(iter(stored.data_vars))].to_numpy()), np.isnan(X_MISSING)
+    )
 
 
 def test_draws_are_the_same_sequential_or_parallel(monkeypatch):
     """The sweep's working copy of the imputed entries must not leak between chains."""
-    from bayes_gmm import _sampling  # noqa: PLC0415
+    from bayes_gmm import _sampling
 
     params = {"covariance_type": "full", "draws": 30, "tune": 30, "random_state": 3}
     with warnings.catch_warnings():
@@ -267,8 +279,18 @@ def test_draws_are_the_same_sequential_or_parallel(monkeypatch):
 @pytest.mark.parametrize(
     ("X", "params", "weight", "match"),
     [
-        (np.where(np.arange(6)[:, None] == 2, np.nan, np.ones((6, 2)) * np.arange(6)[:, None]), {}, None, r"no observed entry in row\(s\) \[2\]"),
-        (np.column_stack([np.arange(6.0), np.full(6, np.nan)]), {}, None, r"no observed value in feature\(s\) \[1\]"),
+        (
+            np.where(np.arange(6)[:, None] == 2, np.nan, np.ones((6, 2)) * np.arange(6)[:, None]),
+            {},
+            None,
+            r"no observed entry in row\(s\) \[2\]",
+        ),
+        (
+            np.column_stack([np.arange(6.0), np.full(6, np.nan)]),
+            {},
+            None,
+            r"no observed value in feature\(s\) \[1\]",
+        ),
         (X_MISSING, {}, np.ones(X_MISSING.shape[0]) * 2, "sample_weight"),
         (X_MISSING, {"sampler": "metropolis"}, None, "sampler='metropolis'"),
         (X_MISSING, {"n_temperatures": 3}, None, "n_temperatures=3"),

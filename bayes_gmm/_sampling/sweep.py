@@ -110,7 +110,9 @@ class GibbsSweep:
         # The observed entries with 0 where missing, for the category update; the sweep's
         # working copy holds each missing entry's latest draw.
         self._Z_observed = np.asfortranarray(np.nan_to_num((X - center) / self._scale, nan=0.0))
-        self._Z = self._Z_observed.copy(order="F") if self._patterns is not None else self._Z_observed
+        self._Z = (
+            self._Z_observed.copy(order="F") if self._patterns is not None else self._Z_observed
+        )
         self._prior_loc = (spec.mean_prior_loc - center) / self._scale
         self._prior_scale = spec.mean_prior_scale / self._scale
         self._move_prior = {
@@ -173,7 +175,9 @@ class GibbsSweep:
             if self._patterns is None:
                 tempered = log_joint(Z, *unit)[0]
             else:
-                tempered = observed_log_joint(self._Z_observed, unit, self._patterns, self._missing)[0]
+                tempered = observed_log_joint(
+                    self._Z_observed, unit, self._patterns, self._missing
+                )[0]
             if beta != 1.0:
                 tempered *= beta
             log_p = tempered + np.log(state.weights)[:, None]

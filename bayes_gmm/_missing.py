@@ -11,6 +11,8 @@ The parameters come as :class:`._posterior.Draws` do: precision Cholesky factors
 with Sigma^-1 = U U^T, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._posterior import (
@@ -103,78 +105,101 @@ def marginal_draws(draws, observed, covariance=None):
     return Draws(weights, means[..., observed], precision_cholesky_from_covariance(covariance))
 
 
-def impute_rows(rng, Z, observed, category, means, precision_cholesky):
-    """Draw the missing entries of rows that share one pattern, given their components.
+class MissingLayout(NamedTuple):
+    """Where a data set's entries are missing: the patterns' observed entries (P, d), each
+    row's pattern (n,), and the missing entries (n, d)."""
 
-    ``Z`` (r, d) holds the rows (any value where missing), ``observed`` (d,) their pattern,
-    ``category`` (r,) their components, ``means`` (k, d) and ``precision_cholesky`` (k, d)
-    or (k, d, d) the parameters. With the precision P = U U^T, x_m given x_o is
-    Normal(mu_m - P_mm^-1 P_mo (x_o - mu_o), P_mm^-1); for diagonal covariances, just
-    Normal(mu_m, sd_m^2). Returns the missing entries' draws, (r, m).
-    """
-    missing = ~observed
-    noise = rng.standard_normal((Z.shape[0], np.count_nonzero(missing)))
-    mu_m = means[:, missing][category]
-    if precision_cholesky.ndim == 2:
-        return mu_m + noise / precision_cholesky[:, missing][category]
-    precision = precision_cholesky @ np.swapaxes(precision_cholesky, -1, -2)
-    p_mm = precision[:, missing][:, :, missing]
-    p_mo = precision[:, missing][:, :, observed]
-    # With L L^T = P_mm: the draw is mu_m - L^-T (L^-1 P_mo (x_o - mu_o) - e), e standard
-    # Normal, whose covariance L^-T L^-1 is P_mm^-1. Per component first, then gathered.
-    lower = np.linalg.cholesky(p_mm)
-    identity = np.broadcast_to(np.eye(lower.shape[-1]), lower.shape)
-    lower_inv = np.linalg.solve(lower, identity)  # (k, m, m)
-    gain = lower_inv @ p_mo  # (k, m, o)
-    resid_o = Z[:, observed] - means[:, observed][category]
-    inner = np.einsum("rmo,ro->rm", gain[category], resid_o) - noise
-    return mu_m - np.einsum("rjm,rj->rm", lower_inv[category], inner)
+    observed: np.ndarray
+    pattern: np.ndarray
+    missing: np.ndarray
 
 
-def observed_log_joint(Z, draws, patterns, missing):
+def missing_layout(X):
+    """The :class:`MissingLayout` of ``X``, or None when nothing is missing."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return None
+    patterns, pattern = np.unique(~missing, axis=0, return_inverse=True)
+    return MissingLayout(patterns, pattern.ravel(), missing)
+
+
+def _padded(matrices, observed, pad):
+    """``matrices`` (..., k, d, d) restricted to each pattern's ``observed`` entries (P, d)
+    (``pad`` False), or to its missing ones (``pad`` True), and padded with the identity
+    elsewhere: (..., P, k, d, d). The padding leaves determinants, inverses and Cholesky
+    factors block-diagonal, with the restricted block's own in it."""
+    keep = observed if not pad else ~observed
+    block = keep[:, :, None] & keep[:, None, :]
+    identity = np.eye(observed.shape[1]) * (~keep)[:, :, None]
+    return matrices[..., None, :, :, :] * block[:, None] + identity[:, None]
+
+
+def observed_log_joint(Z, draws, layout):
     """:func:`._posterior.log_joint` of rows with missing entries, (S, k, n): each row
     against every component's marginal on its observed entries.
 
-    ``patterns`` is :func:`missing_patterns` of the data and ``missing`` (n, d) its
-    missing entries, where ``Z`` holds 0. With diagonal covariances a missing entry's term
-    of the log-density is subtracted from that of the row with 0 there, at once for every
-    row; full matrices take one marginal per pattern. Zeros, not the latest imputed
-    values, so that the result does not depend on the chain's history to the last bit.
+    ``layout`` is :func:`missing_layout` of the data, and ``Z`` holds 0 where it is
+    missing: zeros, not the latest imputed values, so that the result does not depend on
+    the chain's history to the last bit. With diagonal covariances a missing entry's term
+    is subtracted from the log-density of the row with 0 there; full matrices take every
+    pattern's marginal at once, padded (:func:`_padded`), a row gathering its pattern's.
     """
+    missing = layout.missing
     if draws.precision_cholesky.ndim == 3:
         out = log_joint(Z, *draws)
         rows, features = np.nonzero(missing)
         factor = draws.precision_cholesky[..., features]  # (S, k, m)
-        terms = np.log(factor) - 0.5 * (factor * draws.means[..., features]) ** 2 - 0.5 * _LOG_2PI
+        terms = np.log(factor) - 0.5 * (factor * draws.means[..., features]) ** 2
+        terms -= 0.5 * _LOG_2PI
         for draw in range(out.shape[0]):
             for c in range(out.shape[1]):
                 out[draw, c] -= np.bincount(rows, weights=terms[draw, c], minlength=Z.shape[0])
         return out
-    out = np.empty((draws.weights.shape[0], draws.weights.shape[1], Z.shape[0]))
-    for observed, rows, marginal in pattern_marginals(draws, patterns):
-        out[:, :, rows] = log_joint(Z[rows][:, observed], *marginal)
-    return out
+    lower = np.linalg.cholesky(_padded(_covariances(draws), layout.observed, pad=False))
+    half_log_det = np.log(np.diagonal(lower, axis1=-2, axis2=-1)).sum(axis=-1)  # (S, P, k)
+    resid = (Z[None, None] - draws.means[:, :, None]) * ~missing  # (S, k, n, d)
+    rows_lower = np.swapaxes(lower[:, layout.pattern], 1, 2)  # (S, k, n, d, d)
+    whitened = np.linalg.solve(rows_lower, resid[..., None])[..., 0]
+    n_observed = (~missing).sum(axis=1)
+    return (
+        np.log(draws.weights)[:, :, None]
+        - np.swapaxes(half_log_det[:, layout.pattern], 1, 2)
+        - 0.5 * (whitened**2).sum(axis=-1)
+        - 0.5 * _LOG_2PI * n_observed
+    )
 
 
-def impute(rng, Z, patterns, missing, category, means, precision_cholesky):
-    """Draw every missing entry of ``Z`` in place from its component's conditional
-    Gaussian given the row's observed entries (:func:`impute_rows`). ``missing`` (n, d) and
-    ``patterns`` as for :func:`observed_log_joint`; ``category`` (n,), ``means`` (k, d) and
-    ``precision_cholesky`` (k, d) or (k, d, d) one draw's. Diagonal covariances leave the
-    observed entries out of it: every missing entry is drawn at once."""
+def impute(rng, Z, layout, category, means, precision_cholesky):
+    """Draw every missing entry of ``Z`` in place from its component's Gaussian
+    conditional on the row's observed entries.
+
+    ``layout`` is :func:`missing_layout` of the data; ``category`` (n,), ``means`` (k, d)
+    and ``precision_cholesky`` (k, d) or (k, d, d) are one draw's. With the precision
+    P = U U^T, x_m given x_o is Normal(mu_m - P_mm^-1 P_mo (x_o - mu_o), P_mm^-1): with
+    L L^T = P_mm, the draw is mu_m - L^-T (L^-1 P_mo (x_o - mu_o) - e), e standard Normal.
+    Each row gathers the factor of its pattern and component (:func:`_padded`, P padded
+    on the observed entries), so that one batched solve serves every row. With diagonal
+    covariances x_m is just Normal(mu_m, sd_m^2).
+    """
+    missing = layout.missing
+    noise = rng.standard_normal(missing.shape)
     if precision_cholesky.ndim == 2:
         rows, features = np.nonzero(missing)
-        noise = rng.standard_normal(rows.size)
         component = category[rows]
         Z[rows, features] = (
-            means[component, features] + noise / precision_cholesky[component, features]
+            means[component, features]
+            + noise[rows, features] / precision_cholesky[component, features]
         )
         return
-    for observed, rows in patterns:
-        if not observed.all():
-            Z[np.ix_(rows, ~observed)] = impute_rows(
-                rng, Z[rows], observed, category[rows], means, precision_cholesky
-            )
+    precision = precision_cholesky @ np.swapaxes(precision_cholesky, -1, -2)
+    lower = np.linalg.cholesky(_padded(precision, layout.observed, pad=True))  # (P, k, d, d)
+    lower = lower[layout.pattern, category]  # (n, d, d)
+    resid = (Z - means[category]) * ~missing
+    # P_mo (x_o - mu_o) on the missing entries, 0 on the observed ones.
+    shift = np.einsum("nij,nj->ni", precision[category], resid) * missing
+    inner = np.linalg.solve(lower, shift[..., None])[..., 0] - noise * missing
+    draw = means[category] - np.linalg.solve(np.swapaxes(lower, -1, -2), inner[..., None])[..., 0]
+    Z[missing] = draw[missing]
 
 
 def pattern_marginals(draws, patterns):

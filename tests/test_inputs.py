@@ -24,7 +24,8 @@ def _with(value, row=3):
 FIT = "fit"
 # (id, X, estimator parameters, expected): expected is FIT or (error type, message regex).
 CASES = [
-    ("nan", _with(np.nan), {}, (ValueError, "Input X contains NaN")),
+    # One feature: a NaN leaves its row with nothing observed (see tests/test_missing.py).
+    ("nan", _with(np.nan), {}, (ValueError, r"X has no observed entry in row\(s\) \[3\]")),
     ("+inf", _with(np.inf), {}, (ValueError, "Input X contains infinity")),
     ("-inf", _with(-np.inf), {}, (ValueError, "Input X contains infinity")),
     ("empty", np.empty((0, 1)), {}, (ValueError, "0 sample")),

@@ -21,9 +21,10 @@ from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._covariance import DiagonalCovariance, FullCovariance
 from bayes_gmm._lazy import pt
 from bayes_gmm._missing import (
-    impute_rows,
+    impute,
     imputed_draws,
     imputed_means,
+    missing_layout,
     missing_patterns,
     observed_log_joint,
 )
@@ -90,25 +91,24 @@ def test_observed_log_joint_is_each_components_marginal(full):
     X = rng.normal(size=(30, 4))
     X[rng.random(X.shape) < 0.4] = np.nan
     X[np.isnan(X).all(axis=1), 1] = 0.5
-    missing = np.isnan(X)
-    ours = observed_log_joint(np.nan_to_num(X), draws, missing_patterns(X), missing)
+    ours = observed_log_joint(np.nan_to_num(X), draws, missing_layout(X))
     np.testing.assert_allclose(ours, _marginal_log_joint(X, draws, covariance), rtol=1e-10)
 
 
 @pytest.mark.parametrize("full", [False, True])
-def test_imputed_rows_follow_the_conditional_gaussian(full):
+def test_imputed_entries_follow_the_conditional_gaussian(full):
     """The draw is affine in the standard Normal noise: its value at 0 must be the
     conditional mean, and its linear part a square root of the conditional covariance."""
     rng = np.random.default_rng(2)
     draws, covariance = _random_draws(rng, 1, 2, 5, full)
     covariance = _covariances(draws, covariance)[0]
-    observed = np.array([True, False, True, False, False])
-    m = int((~observed).sum())
-    Z = rng.normal(size=(4, 5))
-    category = np.array([0, 1, 1, 0])
+    Z = rng.normal(size=(6, 5))
+    Z[[0, 0, 1, 2, 2, 2, 3, 5], [1, 3, 0, 1, 3, 4, 2, 1]] = np.nan
+    layout = missing_layout(Z)
+    category = np.array([0, 1, 1, 0, 1, 0])
 
     class Noise:
-        """A generator whose standard Normals are given."""
+        """A generator whose standard Normals are given: ``values`` (d,) in every row."""
 
         def __init__(self, values):
             self.values = values
@@ -117,19 +117,25 @@ def test_imputed_rows_follow_the_conditional_gaussian(full):
             return np.broadcast_to(self.values, shape).copy()
 
     def imputed(noise):
-        return impute_rows(
-            Noise(noise), Z, observed, category, draws.means[0], draws.precision_cholesky[0]
+        completed = np.nan_to_num(Z, nan=123.0)  # the value an entry held must not matter
+        impute(
+            Noise(noise), completed, layout, category, draws.means[0], draws.precision_cholesky[0]
         )
+        return completed
 
-    centre = imputed(np.zeros(m))
-    columns = np.stack([imputed(np.eye(m)[j]) - centre for j in range(m)], axis=-1)
+    centre = imputed(np.zeros(5))
+    columns = np.stack([imputed(np.eye(5)[j]) - centre for j in range(5)], axis=-1)
     for i, c in enumerate(category):
-        o, u = observed, ~observed
+        o, u = ~np.isnan(Z[i]), np.isnan(Z[i])
+        np.testing.assert_array_equal(centre[i, o], Z[i, o])
+        if not u.any():
+            continue
         gain = covariance[c][np.ix_(u, o)] @ np.linalg.inv(covariance[c][np.ix_(o, o)])
         mean = draws.means[0, c, u] + gain @ (Z[i, o] - draws.means[0, c, o])
         conditional = covariance[c][np.ix_(u, u)] - gain @ covariance[c][np.ix_(o, u)]
-        np.testing.assert_allclose(centre[i], mean, rtol=1e-10)
-        np.testing.assert_allclose(columns[i] @ columns[i].T, conditional, rtol=1e-10)
+        np.testing.assert_allclose(centre[i, u], mean, rtol=1e-10)
+        linear = columns[i][u]
+        np.testing.assert_allclose(linear @ linear.T, conditional, rtol=1e-10)
 
 
 @pytest.mark.parametrize("full", [False, True])

@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._missing import impute, missing_patterns, observed_log_joint
+from .._missing import impute, missing_layout, observed_log_joint
 from .._posterior import (
     Draws,
     complete_log_likelihood,
@@ -103,16 +103,13 @@ class GibbsSweep:
         self._center = center
         self._scale = spec.covariance.feature_scale(spread)
         self._covariance = spec.covariance.rescaled(self._scale)
-        self._patterns = missing_patterns(X)
-        self._missing = np.isnan(X)
-        if self._patterns is not None and repetitions is not None:
+        self._layout = missing_layout(X)
+        if self._layout is not None and repetitions is not None:
             raise ValueError("missing entries take one category per row: no repetitions")
         # The observed entries with 0 where missing, for the category update; the sweep's
         # working copy holds each missing entry's latest draw.
         self._Z_observed = np.asfortranarray(np.nan_to_num((X - center) / self._scale, nan=0.0))
-        self._Z = (
-            self._Z_observed.copy(order="F") if self._patterns is not None else self._Z_observed
-        )
+        self._Z = self._Z_observed if self._layout is None else self._Z_observed.copy(order="F")
         self._prior_loc = (spec.mean_prior_loc - center) / self._scale
         self._prior_scale = spec.mean_prior_scale / self._scale
         self._move_prior = {
@@ -163,21 +160,19 @@ class GibbsSweep:
         spec, covariance, Z = self.spec, self._covariance, self._Z
         means, param = state.means, state.covariance
         factor = covariance.precision_cholesky(param[None])
-        if self._patterns is not None and beta != 1.0:
+        if self._layout is not None and beta != 1.0:
             raise ValueError("missing entries are not tempered: beta must be 1")
-        if beta == 1.0 and not spec.sparse and self.repetitions is None and self._patterns is None:
+        if beta == 1.0 and not spec.sparse and self.repetitions is None and self._layout is None:
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
         else:
             # log Normal(z_i | theta_c)^beta once, for both category updates; with missing
             # entries, each row's marginal on its observed ones.
             unit = Draws(np.ones((1, spec.n_components)), means[None], factor)
-            if self._patterns is None:
+            if self._layout is None:
                 tempered = log_joint(Z, *unit)[0]
             else:
-                tempered = observed_log_joint(
-                    self._Z_observed, unit, self._patterns, self._missing
-                )[0]
+                tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
             if beta != 1.0:
                 tempered *= beta
             log_p = tempered + np.log(state.weights)[:, None]
@@ -187,9 +182,9 @@ class GibbsSweep:
                 category = sample_category_counts(rng, log_p, self.repetitions)
             if spec.sparse:
                 category = collapsed_categories(rng, tempered, category, state.concentration)
-        if self._patterns is not None:
+        if self._layout is not None:
             # Given the categories just drawn; every later block sees complete rows.
-            impute(rng, Z, self._patterns, self._missing, category, means, factor[0])
+            impute(rng, Z, self._layout, category, means, factor[0])
         moved = None
         if self.split_merge:
             # After the categories, before anything that conditions on what the move

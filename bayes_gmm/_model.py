@@ -40,6 +40,7 @@ from pymc.distributions.transforms import ordered
 from pytensor.tensor.extra_ops import bincount
 
 from ._clusters import COMPONENT_COUNTS
+from ._missing import missing_layout
 from ._spec import OBSERVED
 
 
@@ -156,14 +157,13 @@ def _observed_with_missing(X, spec, weights, means, covariance):
 
     ``covariance`` is the covariance type's trace variable.
     """
-    patterns, pattern = np.unique(~np.isnan(X), axis=0, return_inverse=True)
-    pattern = pattern.ravel()
+    layout = missing_layout(X)
     kernel, signature = spec.covariance.pymc_observed_kernel(covariance)
 
     def logp(value, weights, means, kernel):
         """Each row's log-density on its observed entries."""
         log_components = spec.covariance.pymc_log_components_observed(
-            value, weights, means, kernel, patterns, pattern
+            value, weights, means, kernel, layout.observed, layout.pattern
         )
         return pt.logsumexp(log_components, axis=-1)
 

@@ -541,7 +541,12 @@ covariance_prior_, degrees_of_freedom_prior_
             fit,
             max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
-            crossing=mode_crossing_remedy(self.sampler, self.n_temperatures_, self.split_merge_),
+            crossing=mode_crossing_remedy(
+                self.sampler,
+                self.n_temperatures_,
+                self.split_merge_,
+                tempering=not np.isnan(X).any(),
+            ),
         )
         warn_if_ladder_does_not_connect(self.convergence_, fit)
         warn_if_order_does_not_separate(
@@ -782,7 +787,8 @@ covariance_prior_, degrees_of_freedom_prior_
             posterior draws. An integer m for m completed copies of ``X``, each from one
             posterior draw (evenly spaced over the chains): multiple imputation in Rubin's
             sense, whose spread carries the uncertainty about the parameters as well as
-            about the entries. ``random_state`` seeds them.
+            about the entries. The estimator's ``random_state`` seeds them, as in
+            :meth:`sample`.
 
         Returns
         -------

@@ -265,6 +265,15 @@ def test_save_and_load_keep_a_fit_with_missing_entries(missing_fit, tmp_path):
     )
 
 
+def test_the_sparse_mixture_counts_its_clusters_with_missing_entries():
+    est = BayesianMCMCMixture(5, weight_concentration="sparse", **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X_MISSING)
+    assert est.n_clusters_ == 2
+    np.testing.assert_allclose(est.n_clusters_posterior_.sum(), 1.0)
+
+
 def test_draws_are_the_same_sequential_or_parallel(monkeypatch):
     """The sweep's working copy of the imputed entries must not leak between chains."""
     from bayes_gmm import _sampling

@@ -34,8 +34,9 @@ class GibbsMixtureStep(BlockedStep):
         (:mod:`.split_merge`).
     repetitions : ndarray, default=None
         Whole, positive sample weights of the rows of ``X``. The model then has no
-        category variable (see :mod:`.sweep`); in the sparse mixture the step reports
-        the points each component holds as the statistic ``component_counts``.
+        category variable (see :mod:`.sweep`), nor has it where ``X`` has missing
+        entries (NaN); in the sparse mixture the step then reports the points each
+        component holds as the statistic ``component_counts``.
     """
 
     name = "gibbs_mixture"
@@ -69,7 +70,7 @@ class GibbsMixtureStep(BlockedStep):
         extra = {}
         if split_merge:
             extra["split_merge_accepted"] = (bool, [])
-        if repetitions is not None and spec.sparse:
+        if spec.sparse and self._sweep.without_categories:
             # An array per draw: PyMC's trace stores statistics one scalar per draw, and
             # stacks object-valued ones into an array when it builds the InferenceData.
             extra["component_counts"] = (object, [])

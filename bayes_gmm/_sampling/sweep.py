@@ -119,6 +119,11 @@ class GibbsSweep:
             "sparse": spec.sparse,
         }
 
+    @property
+    def without_categories(self):
+        """Whether the model holds no category per row: weighted rows, missing entries."""
+        return self.repetitions is not None or self._layout is not None
+
     def from_point(self, point):
         """The state of a PyMC point of the latent model."""
         spec = self.spec
@@ -223,7 +228,5 @@ class GibbsSweep:
             "weights_joint_draw": joint_draw,
             **({} if moved is None else {"split_merge_accepted": moved}),
             # The sparse mixture's clusters, which no category in the trace could give.
-            **(
-                {"component_counts": counts} if self.repetitions is not None and spec.sparse else {}
-            ),
+            **({"component_counts": counts} if spec.sparse and self.without_categories else {}),
         }

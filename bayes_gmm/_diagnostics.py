@@ -233,28 +233,20 @@ def warn_if_not_converged(
     )
 
 
-def mode_crossing_remedy(sampler="gibbs", n_temperatures=1, split_merge=False, tempering=True):
-    """What carries chains between modes, given what the fit already used; without
-    ``tempering`` where the fit cannot take it (missing entries)."""
+def mode_crossing_remedy(sampler="gibbs", n_temperatures=1, split_merge=False):
+    """What carries chains between modes, given what the fit already used."""
     if sampler != "gibbs":
-        ladder = "n_temperatures=4 (parallel tempering) and " if tempering else ""
         return (
-            f"sampler='gibbs' with {ladder}split_merge=True can carry chains between modes "
-            "(see the user guide)"
+            "sampler='gibbs' with n_temperatures=4 (parallel tempering) and split_merge=True "
+            "can carry chains between modes (see the user guide)"
         )
     tools = []
     if not split_merge:
         tools.append("split_merge=True")
-    if tempering:
-        tools.append(
-            f"n_temperatures={max(4, 2 * n_temperatures)}"
-            + (" (parallel tempering)" if n_temperatures == 1 else " (a longer ladder)")
-        )
-    if not tools:
-        return (
-            "split_merge=True did not carry the chains between modes, and tempering cannot "
-            "take missing entries yet: longer chains (draws) may"
-        )
+    tools.append(
+        f"n_temperatures={max(4, 2 * n_temperatures)}"
+        + (" (parallel tempering)" if n_temperatures == 1 else " (a longer ladder)")
+    )
     return f"{' and '.join(tools)} can carry chains between modes (see the user guide)"
 
 

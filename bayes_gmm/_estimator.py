@@ -480,11 +480,7 @@ covariance_prior_, degrees_of_freedom_prior_
             "sample_weight": sample_weight,
             **first_run_crossing(self.get_params()),
         }
-        tools = auto_crossing(
-            self.get_params(),
-            weighted=sample_weight is not None,
-            missing=bool(np.isnan(X).any()),
-        )
+        tools = auto_crossing(self.get_params(), weighted=sample_weight is not None)
 
         def report(trace):
             # Each run's trace is reported once, though both callbacks read the first.
@@ -541,12 +537,7 @@ covariance_prior_, degrees_of_freedom_prior_
             fit,
             max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
-            crossing=mode_crossing_remedy(
-                self.sampler,
-                self.n_temperatures_,
-                self.split_merge_,
-                tempering=not np.isnan(X).any(),
-            ),
+            crossing=mode_crossing_remedy(self.sampler, self.n_temperatures_, self.split_merge_),
         )
         warn_if_ladder_does_not_connect(self.convergence_, fit)
         warn_if_order_does_not_separate(

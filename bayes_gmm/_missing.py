@@ -53,11 +53,6 @@ def check_missing_values(X, params, weighted):
         )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
-    if params["n_temperatures"] != "auto" and params["n_temperatures"] > 1:
-        reasons.append(
-            f"n_temperatures={params['n_temperatures']} (the tempered chains would need "
-            "imputations of their own; use split_merge=True to cross between modes)"
-        )
     if reasons:
         raise ValueError(
             f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "
@@ -169,9 +164,34 @@ def observed_log_joint(Z, draws, layout):
     )
 
 
-def impute(rng, Z, layout, category, means, precision_cholesky):
+def _missing_precision_factors(layout, precision_cholesky):
+    """The Cholesky factors L of every pattern's and component's P_mm, padded with the
+    identity on the observed entries (:func:`_padded`): (P, k, d, d). ``precision_cholesky``
+    (k, d, d) is one draw's, U with P = U U^T."""
+    precision = precision_cholesky @ np.swapaxes(precision_cholesky, -1, -2)
+    return precision, np.linalg.cholesky(_padded(precision, layout.observed, pad=True))
+
+
+def conditional_log_det(layout, precision_cholesky):
+    """Half the log-determinant of each row's missing entries' conditional covariance
+    given its observed ones, per component: 0.5 log |Sigma_c,mm|o| = -log |L| with
+    L L^T = P_c,mm, (k, n). It weighs the components in the tempered category update,
+    where the missing entries are integrated out of Normal(x | theta_c)^beta.
+    ``precision_cholesky`` is one draw's, (k, d) or (k, d, d)."""
+    if precision_cholesky.ndim == 2:
+        rows, features = np.nonzero(layout.missing)
+        terms = -np.log(precision_cholesky[:, features])  # (k, m)
+        return np.stack(
+            [np.bincount(rows, weights=t, minlength=layout.missing.shape[0]) for t in terms]
+        )
+    _, lower = _missing_precision_factors(layout, precision_cholesky)
+    half = -np.log(np.diagonal(lower, axis1=-2, axis2=-1)).sum(axis=-1)  # (P, k)
+    return half[layout.pattern].T
+
+
+def impute(rng, Z, layout, category, means, precision_cholesky, beta=1.0):
     """Draw every missing entry of ``Z`` in place from its component's Gaussian
-    conditional on the row's observed entries.
+    conditional on the row's observed entries, raised to the power ``beta``.
 
     ``layout`` is :func:`missing_layout` of the data; ``category`` (n,), ``means`` (k, d)
     and ``precision_cholesky`` (k, d) or (k, d, d) are one draw's. With the precision
@@ -179,10 +199,13 @@ def impute(rng, Z, layout, category, means, precision_cholesky):
     L L^T = P_mm, the draw is mu_m - L^-T (L^-1 P_mo (x_o - mu_o) - e), e standard Normal.
     Each row gathers the factor of its pattern and component (:func:`_padded`, P padded
     on the observed entries), so that one batched solve serves every row. With diagonal
-    covariances x_m is just Normal(mu_m, sd_m^2).
+    covariances x_m is just Normal(mu_m, sd_m^2). A Gaussian density to the power beta is
+    the Gaussian with its covariance divided by beta: e is scaled by beta^-1/2.
     """
     missing = layout.missing
     noise = rng.standard_normal(missing.shape)
+    if beta != 1.0:
+        noise /= np.sqrt(beta)
     if precision_cholesky.ndim == 2:
         rows, features = np.nonzero(missing)
         component = category[rows]
@@ -191,8 +214,7 @@ def impute(rng, Z, layout, category, means, precision_cholesky):
             + noise[rows, features] / precision_cholesky[component, features]
         )
         return
-    precision = precision_cholesky @ np.swapaxes(precision_cholesky, -1, -2)
-    lower = np.linalg.cholesky(_padded(precision, layout.observed, pad=True))  # (P, k, d, d)
+    precision, lower = _missing_precision_factors(layout, precision_cholesky)
     lower = lower[layout.pattern, category]  # (n, d, d)
     resid = (Z - means[category]) * ~missing
     # P_mo (x_o - mu_o) on the missing entries, 0 on the observed ones.

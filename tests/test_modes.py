@@ -66,10 +66,6 @@ def test_describe_modes_groups_the_chains():
         ({"split_merge": True}, "n_temperatures=4 (parallel tempering)"),
         ({"split_merge": True, "n_temperatures": 4}, "n_temperatures=8 (a longer ladder)"),
         ({"sampler": "nuts"}, "sampler='gibbs' with n_temperatures=4"),
-        # Missing entries: no tempering to offer.
-        ({"tempering": False}, "split_merge=True can carry"),
-        ({"sampler": "nuts", "tempering": False}, "sampler='gibbs' with split_merge=True"),
-        ({"split_merge": True, "tempering": False}, "split_merge=True did not carry"),
     ],
 )
 def test_the_remedy_names_what_the_fit_did_not_use(options, expected):

@@ -71,15 +71,14 @@ def first_run_crossing(params):
     }
 
 
-def auto_crossing(params, weighted=False, missing=False):
+def auto_crossing(params, weighted=False):
     """The settings that "auto" switches on where the chains sit in different modes, or
     None where nothing is "auto" or the sampler has neither tool. ``weighted`` fits have
-    no split-merge moves (they reassign one category per row), and fits with ``missing``
-    entries no tempering."""
+    no split-merge moves (they reassign one category per row)."""
     if params["sampler"] != "gibbs":
         return None
     tools = {}
-    if params["n_temperatures"] == "auto" and not missing:
+    if params["n_temperatures"] == "auto":
         tools["n_temperatures"] = AUTO_TEMPERATURES
     if params["split_merge"] == "auto" and not weighted:
         tools["split_merge"] = True

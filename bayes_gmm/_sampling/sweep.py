@@ -30,7 +30,12 @@ marginal density on a row's observed entries (the missing ones integrated out), 
 the missing entries from their conditional Gaussian given the row's component and
 observed entries (:mod:`.._missing`); every later block sees complete data. The
 completed entries are auxiliary too: the next sweep draws the categories before it
-reads them, and then draws them afresh.
+reads them, and then draws them afresh. Tempered, the target is p(w, theta) p(z | w)
+p(x_o, x_m | z, theta)^beta over the completed rows: integrating x_m out of a Gaussian
+density to the power beta leaves beta log Normal(x_o | theta_c) + (1 - beta) / 2
+log |Sigma_c,mm|o| (and terms equal for every component), and x_m given the rest is its
+conditional Gaussian with the covariance divided by beta. A swap compares the replicas'
+complete-data log-likelihoods, each at its own imputation, which no later update reads.
 
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
 any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
@@ -41,7 +46,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._missing import impute, missing_layout, observed_log_joint
+from .._missing import conditional_log_det, impute, missing_layout, observed_log_joint
 from .._posterior import (
     Draws,
     complete_log_likelihood,
@@ -165,8 +170,6 @@ class GibbsSweep:
         spec, covariance, Z = self.spec, self._covariance, self._Z
         means, param = state.means, state.covariance
         factor = covariance.precision_cholesky(param[None])
-        if self._layout is not None and beta != 1.0:
-            raise ValueError("missing entries are not tempered: beta must be 1")
         if beta == 1.0 and not spec.sparse and self.repetitions is None and self._layout is None:
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
@@ -180,6 +183,10 @@ class GibbsSweep:
                 tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
             if beta != 1.0:
                 tempered *= beta
+                if self._layout is not None:
+                    # The missing entries integrated out of Normal(x | theta_c)^beta leave
+                    # |Sigma_c,mm|o|^((1 - beta) / 2) behind (see .._missing).
+                    tempered += (1.0 - beta) * conditional_log_det(self._layout, factor[0])
             log_p = tempered + np.log(state.weights)[:, None]
             if self.repetitions is None:
                 category = sample_categories(rng, log_p)
@@ -189,7 +196,7 @@ class GibbsSweep:
                 category = collapsed_categories(rng, tempered, category, state.concentration)
         if self._layout is not None:
             # Given the categories just drawn; every later block sees complete rows.
-            impute(rng, Z, self._layout, category, means, factor[0])
+            impute(rng, Z, self._layout, category, means, factor[0], beta)
         moved = None
         if self.split_merge:
             # After the categories, before anything that conditions on what the move

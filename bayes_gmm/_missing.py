@@ -4,8 +4,8 @@ A Gaussian component's density of a row with missing entries is its marginal den
 the observed coordinates, exactly: the component's mean and covariance restricted to
 them. Rows are grouped by their pattern of missing entries, so that every row of a group
 shares one marginal per component. Given its component, a row's missing entries are
-Gaussian given its observed ones (:func:`impute_rows`): the Gibbs sweep draws them after
-the categories, and the parameters' conditionals then see complete data.
+Gaussian given its observed ones (:func:`impute`): the Gibbs sweep draws them after the
+categories, and the parameters' conditionals then see complete data.
 
 The parameters come as :class:`._posterior.Draws` do: precision Cholesky factors ``U``
 with Sigma^-1 = U U^T, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones.
@@ -60,46 +60,6 @@ def check_missing_values(X, params, weighted):
         )
 
 
-def missing_patterns(X):
-    """The rows of each pattern of observed entries: a list of (observed (d,) bool, rows).
-
-    None when nothing is missing. Patterns come in the order of their first row.
-    """
-    missing = np.isnan(X)
-    if not missing.any():
-        return None
-    patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(patterns.shape[0] + 1))
-    groups = [(~patterns[p], order[bounds[p] : bounds[p + 1]]) for p in range(patterns.shape[0])]
-    return sorted(groups, key=lambda group: group[1][0])
-
-
-def covariance_from_factor(precision_cholesky):
-    """Sigma = (U U^T)^-1 = U^-T U^-1 from full factors (..., d, d), by one batched
-    ``solve`` for U^-T."""
-    d = precision_cholesky.shape[-1]
-    identity = np.broadcast_to(np.eye(d), precision_cholesky.shape)
-    inverse_t = np.linalg.solve(np.swapaxes(precision_cholesky, -1, -2), identity)  # U^-T
-    return inverse_t @ np.swapaxes(inverse_t, -1, -2)
-
-
-def marginal_draws(draws, observed, covariance=None):
-    """``draws`` restricted to the ``observed`` coordinates: every component's marginal.
-
-    ``covariance``, for full factors, is :func:`covariance_from_factor` of them, where the
-    caller already has it (one inverse for every pattern).
-    """
-    weights, means, factor = draws
-    if factor.ndim == 3:
-        return Draws(weights, means[..., observed], factor[..., observed])
-    if covariance is None:
-        covariance = covariance_from_factor(factor)
-    covariance = covariance[..., observed, :][..., observed]
-    return Draws(weights, means[..., observed], precision_cholesky_from_covariance(covariance))
-
-
 class MissingLayout(NamedTuple):
     """Where a data set's entries are missing: the patterns' observed entries (P, d), each
     row's pattern (n,), and the missing entries (n, d)."""
@@ -116,6 +76,45 @@ def missing_layout(X):
         return None
     patterns, pattern = np.unique(~missing, axis=0, return_inverse=True)
     return MissingLayout(patterns, pattern.ravel(), missing)
+
+
+def missing_patterns(X):
+    """The rows of each pattern of observed entries: a list of (observed (d,) bool, rows).
+
+    None when nothing is missing. Patterns come in the order of their first row.
+    """
+    layout = missing_layout(X)
+    if layout is None:
+        return None
+    order = np.argsort(layout.pattern, kind="stable")
+    bounds = np.searchsorted(layout.pattern[order], np.arange(layout.observed.shape[0] + 1))
+    groups = [
+        (layout.observed[p], order[bounds[p] : bounds[p + 1]])
+        for p in range(layout.observed.shape[0])
+    ]
+    return sorted(groups, key=lambda group: group[1][0])
+
+
+def covariance_from_factor(precision_cholesky):
+    """Sigma = (U U^T)^-1 = U^-T U^-1 from full factors (..., d, d), by one batched
+    ``solve`` for U^-T."""
+    d = precision_cholesky.shape[-1]
+    identity = np.broadcast_to(np.eye(d), precision_cholesky.shape)
+    inverse_t = np.linalg.solve(np.swapaxes(precision_cholesky, -1, -2), identity)  # U^-T
+    return inverse_t @ np.swapaxes(inverse_t, -1, -2)
+
+
+def marginal_draws(draws, observed, covariance):
+    """``draws`` restricted to the ``observed`` coordinates: every component's marginal.
+
+    ``covariance``, for full factors, is :func:`covariance_from_factor` of them, computed
+    once by the caller for every pattern; diagonal factors need none (None).
+    """
+    weights, means, factor = draws
+    if factor.ndim == 3:
+        return Draws(weights, means[..., observed], factor[..., observed])
+    covariance = covariance[..., observed, :][..., observed]
+    return Draws(weights, means[..., observed], precision_cholesky_from_covariance(covariance))
 
 
 def _padded(matrices, observed, pad):

@@ -74,8 +74,11 @@ def cluster_draws(spec, posterior, clusters):
             -1, *covariance.shape
         ),
     }
+    noise = {}
+    if spec.noise_box is not None:
+        noise = {"noise_weight": np.asarray(posterior["noise_weight"]).reshape(-1)}
     if clusters is None:
-        return spec, values
+        return spec, {**values, **noise}
     draw_index, component_index = clusters
     weights = select(values["weights"], draw_index, component_index)
     covariance_values, cluster_covariance = covariance.select_components(
@@ -85,6 +88,7 @@ def cluster_draws(spec, posterior, clusters):
         "weights": weights / weights.sum(axis=1, keepdims=True),
         "means": select(values["means"], draw_index, component_index),
         covariance.trace_name: covariance_values,
+        **{name: value[draw_index] for name, value in noise.items()},
     }
     return replace(
         spec, n_components=component_index.shape[1], covariance=cluster_covariance
@@ -117,6 +121,7 @@ def cluster_posteriors(spec, posterior, clusters):
         return [whole]
     covariance = cluster_spec.covariance
     dims = {
+        "noise_weight": (),
         "weights": ("cluster",),
         "means": ("cluster", "feature"),
         covariance.trace_name: tuple(

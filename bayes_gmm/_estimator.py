@@ -32,6 +32,7 @@ from ._initial_point import RUNS_PER_CHAIN, chain_starts
 from ._lazy import az
 from ._missing import check_missing_values, imputed_draws, imputed_means
 from ._modes import chain_modes
+from ._noise import log_widths
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
 from ._sample_weight import check_sample_weight
@@ -144,6 +145,17 @@ n_features), or None, default=None
         n_features + 2, the smallest whole number for which E[Sigma] exists. The sd
         parameters above apply to the diagonal types only, these two to the full ones;
         setting one that does not apply raises a ValueError.
+    noise_component : bool or array-like of shape (2, n_features), default=False
+        Add mclust's noise component: one more component, whose density is uniform over
+        the training data's bounding box (1 / V, V the product of the features' ranges),
+        or over the box whose lows and highs (each of shape (n_features,)) are given,
+        which must hold the training data. Its weight has a uniform (Beta(1, 1)) prior,
+        and the Gaussian components share the rest. Outliers then fall to it rather
+        than widening a covariance or taking a component of their own. :meth:`predict`
+        labels a point most probably noise -1, as scikit-learn's clusterers label
+        noise, and :meth:`predict_proba` has a last column for it. In prediction the
+        noise density is 1 / V everywhere, so that a point far outside the box is
+        noise. With ``sampler="gibbs"`` or ``"nuts"`` (see the user guide).
     sampler : {"gibbs", "nuts", "metropolis"}, default="gibbs"
         ``"gibbs"``: the exact blocked Gibbs step, fast. ``"nuts"``: PyMC's NUTS on the
         model with the categories summed out (categories recovered per draw afterwards);
@@ -232,7 +244,9 @@ n_features), or None, default=None
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
-        Posterior mean of the weights. In a sparse fit, this and every attribute below
+        Posterior mean of the weights; with a noise component, of the Gaussian
+        components' shares of the whole mixture, which with ``noise_weight_`` sum to 1.
+        In a sparse fit, this and every attribute below
         that has one entry per component (``means_``, the covariance layouts,
         ``classes_``, ``labels_``, :meth:`predict_proba`, :meth:`predict`) describe the
         ``n_clusters_`` clusters instead, from the draws that have that many: cluster j
@@ -242,6 +256,9 @@ n_features), or None, default=None
         :meth:`sample` use the whole posterior.
     means_ : ndarray of shape (n_components, n_features)
         Posterior mean of the component means, ordered on ``order_feature_``.
+    noise_weight_ : float
+        With ``noise_component=True``: the posterior mean of the noise component's
+        weight.
     n_clusters_posterior_ : ndarray of shape (n_components + 1,)
         Sparse fits only: the posterior probability that the data form m clusters
         (occupied components), at index m; :meth:`n_clusters_summary` tabulates it by
@@ -261,10 +278,10 @@ n_features), or None, default=None
         spherical and diag layouts).
     labels_ : ndarray of shape (n_samples,)
         Modal posterior component of each training point, equal to ``predict(X)``.
-    classes_ : ndarray of shape (n_components,)
-        The labels ``predict`` returns, ``0, ..., n_components - 1``, in the order of the
-        columns of ``predict_proba``, as a classifier lists its classes (dask-ml's
-        ``ParallelPostFit`` reads it).
+    classes_ : ndarray of shape (n_components,) or (n_components + 1,)
+        The labels ``predict`` returns, ``0, ..., n_components - 1`` and, with a noise
+        component, -1, in the order of the columns of ``predict_proba``, as a
+        classifier lists its classes (dask-ml's ``ParallelPostFit`` reads it).
     tune_ : int
         Warm-up iterations per chain that the fit ran.
     draws_ : int
@@ -348,6 +365,7 @@ covariance_prior_, degrees_of_freedom_prior_
         "sd_prior_scale": [None, Interval(Real, 0, None, closed="neither")],
         "covariance_prior": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
         "degrees_of_freedom_prior": [None, Interval(Real, 0, None, closed="neither")],
+        "noise_component": ["boolean", "array-like"],
         "sampler": [StrOptions(set(SAMPLERS))],
         "nuts_sampler": [StrOptions(set(BACKENDS))],
         "draws": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -376,6 +394,7 @@ covariance_prior_, degrees_of_freedom_prior_
         sd_prior_scale=None,
         covariance_prior=None,
         degrees_of_freedom_prior=None,
+        noise_component=False,
         sampler="gibbs",
         nuts_sampler="pymc",
         draws="auto",
@@ -400,6 +419,7 @@ covariance_prior_, degrees_of_freedom_prior_
         self.sd_prior_scale = sd_prior_scale
         self.covariance_prior = covariance_prior
         self.degrees_of_freedom_prior = degrees_of_freedom_prior
+        self.noise_component = noise_component
         self.sampler = sampler
         self.nuts_sampler = nuts_sampler
         self.draws = draws
@@ -598,7 +618,12 @@ covariance_prior_, degrees_of_freedom_prior_
         """Posterior means, scikit-learn's covariance layouts, ``classes_`` and ``labels_``."""
         cluster_spec, values = self._cluster_draws()
         covariance = cluster_spec.covariance
-        self.weights_ = values["weights"].mean(axis=0)
+        weights = values["weights"]
+        if cluster_spec.noise_box is not None:
+            # The Gaussian components' shares of the whole mixture, as draws_of gives them.
+            weights = weights * (1 - values["noise_weight"][:, None])
+            self.noise_weight_ = float(values["noise_weight"].mean())
+        self.weights_ = weights.mean(axis=0)
         self.means_ = values["means"].mean(axis=0)
         self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
             values[covariance.trace_name]
@@ -606,7 +631,9 @@ covariance_prior_, degrees_of_freedom_prior_
         # The labels predict returns, as classifiers list theirs: wrappers that build the
         # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
         self.classes_ = np.arange(cluster_spec.n_components)
-        self.labels_ = self._predict_proba(self._training_data()).argmax(axis=1)
+        if cluster_spec.noise_box is not None:
+            self.classes_ = np.append(self.classes_, -1)
+        self.labels_ = self.classes_[self._predict_proba(self._training_data()).argmax(axis=1)]
 
     def _cluster_draws(self):
         """The model the point summaries describe, and its draws: :func:`.cluster_draws`."""
@@ -690,6 +717,11 @@ covariance_prior_, degrees_of_freedom_prior_
                 covariance.plug_in(values[covariance.trace_name])[None]
             ),
         )
+        if spec.noise_box is not None:
+            plug_in = plug_in._replace(
+                noise_weight=np.array([self.noise_weight_]),
+                noise_log_widths=log_widths(spec.noise_box)[None],
+            )
         return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0], spec
 
     def bic(self, X):
@@ -756,7 +788,9 @@ covariance_prior_, degrees_of_freedom_prior_
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples={n_samples!r} must be a positive integer.")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return sample_predictive(np.random.default_rng(seed), self._posterior_draws(), n_samples)
+        return sample_predictive(
+            np.random.default_rng(seed), self._posterior_draws(), n_samples, self._spec.noise_box
+        )
 
     def impute(self, X, n_imputations=None):
         """Fill in the missing entries (NaN) of ``X`` from the posterior: imputation that
@@ -789,11 +823,13 @@ n_samples, n_features)
         """
         X = self._check_fitted_data(X)
         if n_imputations is None:
-            return imputed_means(X, self._posterior_draws(self._n_prediction_draws()))
+            draws = self._posterior_draws(self._n_prediction_draws())
+            return imputed_means(X, draws, self._spec.noise_box)
         if not isinstance(n_imputations, Integral) or n_imputations < 1:
             raise ValueError(f"n_imputations={n_imputations!r} must be a positive integer or None.")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return imputed_draws(np.random.default_rng(seed), X, self._posterior_draws(n_imputations))
+        draws = self._posterior_draws(n_imputations)
+        return imputed_draws(np.random.default_rng(seed), X, draws, self._spec.noise_box)
 
     def save(self, path):
         """Save the fit as a netCDF file: the trace, parameters, resolved model, versions.
@@ -958,8 +994,8 @@ n_samples, n_features)
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_components)
-            Rows sum to 1.
+        proba : ndarray of shape (n_samples, n_components) or (n_samples, n_components + 1)
+            Rows sum to 1; with a noise component, the last column is noise's.
         """
         return self._predict_proba(self._check_fitted_data(X))
 
@@ -974,9 +1010,10 @@ n_samples, n_features)
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component index of each point, in ``classes_``.
+            Component index of each point, in ``classes_``: -1 for noise.
         """
-        return self.predict_proba(X).argmax(axis=1)
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def score_samples(self, X):
         """Log posterior predictive density of each point.

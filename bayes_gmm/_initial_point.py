@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._noise import initial_noise_weight
 from ._spec import data_scales, resolve_spec
 
 # k-means on more points than this only refines what a subsample already finds.
@@ -282,6 +283,7 @@ def initial_point(X, spec, labels, centers, sample_weight=None):
             X, held, means, counts, spec.mean_prior_scale
         ),
         **({"category": category} if sample_weight is None else {}),
+        **({} if spec.noise_box is None else {"noise_weight": initial_noise_weight(n)}),
     }
 
 

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._noise import sample_in_box
 from ._posterior import (
     _LOG_2PI,
-    Draws,
     log_joint,
     precision_cholesky_from_covariance,
     sample_categories,
@@ -110,11 +110,16 @@ def marginal_draws(draws, observed, covariance):
     ``covariance``, for full factors, is :func:`covariance_from_factor` of them, computed
     once by the caller for every pattern; diagonal factors need none (None).
     """
-    weights, means, factor = draws
+    means, factor = draws.means[..., observed], draws.precision_cholesky
     if factor.ndim == 3:
-        return Draws(weights, means[..., observed], factor[..., observed])
-    covariance = covariance[..., observed, :][..., observed]
-    return Draws(weights, means[..., observed], precision_cholesky_from_covariance(covariance))
+        factor = factor[..., observed]
+    else:
+        factor = precision_cholesky_from_covariance(covariance[..., observed, :][..., observed])
+    noise_log_widths = draws.noise_log_widths
+    if noise_log_widths is not None:
+        # The noise component's density on the observed features: 1 / their box's volume.
+        noise_log_widths = noise_log_widths[..., observed]
+    return draws._replace(means=means, precision_cholesky=factor, noise_log_widths=noise_log_widths)
 
 
 def _padded(matrices, observed, pad):
@@ -237,7 +242,9 @@ def _conditionals(X, observed, draws, covariance):
     """For rows ``X`` (r, d) that share the pattern ``observed``: each draw's and
     component's log w_c + log Normal(x_o | ...) (S, k, r), the conditional means of the
     missing entries given the observed ones (S, k, r, m), and the Cholesky factors of their
-    conditional covariances (S, k, m, m). ``covariance`` (S, k, d, d) is the draws'.
+    conditional covariances (S, k, m, m). ``covariance`` (S, k, d, d) is the draws'. With
+    a noise component the log-joint has its row last, (S, k + 1, r); the rest stays the
+    Gaussian components'.
 
     Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om and mu_m + Sigma_mo Sigma_oo^-1 (x_o - mu_o):
     the Gaussian's conditional; with nothing observed, the weights and the marginal.
@@ -246,8 +253,11 @@ def _conditionals(X, observed, draws, covariance):
     mu_m = draws.means[..., missing]
     cov_mm = covariance[..., missing, :][..., missing]
     if not observed.any():
-        log_joint_ = np.repeat(np.log(draws.weights)[..., None], X.shape[0], axis=-1)
-        centre = np.broadcast_to(mu_m[:, :, None], (*log_joint_.shape, mu_m.shape[-1]))
+        log_weights = np.log(draws.weights)
+        if draws.noise_weight is not None:
+            log_weights = np.column_stack([log_weights, np.log(draws.noise_weight)])
+        log_joint_ = np.repeat(log_weights[..., None], X.shape[0], axis=-1)
+        centre = np.broadcast_to(mu_m[:, :, None], (*mu_m.shape[:2], X.shape[0], mu_m.shape[-1]))
         return log_joint_, centre, np.linalg.cholesky(cov_mm)
     x_o = X[:, observed]
     marginal = marginal_draws(draws, observed, covariance)
@@ -269,12 +279,15 @@ def _covariances(draws):
     return factor[..., None] ** -2.0 * np.eye(factor.shape[-1])
 
 
-def imputed_means(X, draws):
+def imputed_means(X, draws, noise_box=None):
     """The posterior means of the missing entries (NaN) of ``X`` given its observed ones:
     each draw's and component's conditional mean, weighted by p(c | x_o, theta) and
-    averaged over the draws. Returns a new array with the observed entries as they were."""
+    averaged over the draws; the noise component's (``noise_box``, with a noise
+    component) is the box's centre. Returns a new array with the observed entries as
+    they were."""
     out = X.copy()
     covariance = _covariances(draws)
+    n_draws, k = draws.weights.shape
     for observed, rows in missing_patterns(X) or []:
         if observed.all():
             continue
@@ -282,26 +295,36 @@ def imputed_means(X, draws):
             log_joint_, centre, _ = _conditionals(X[block], observed, draws, covariance)
             resp = np.exp(log_joint_ - log_joint_.max(axis=1, keepdims=True))
             resp /= resp.sum(axis=1, keepdims=True)
-            mean = np.einsum("skr,skrm->rm", resp, centre) / draws.weights.shape[0]
+            mean = np.einsum("skr,skrm->rm", resp[:, :k], centre) / n_draws
+            if noise_box is not None:
+                box_centre = noise_box[:, ~observed].mean(axis=0)
+                mean += resp[:, k].mean(axis=0)[:, None] * box_centre
             out[np.ix_(block, ~observed)] = mean
     return out
 
 
-def imputed_draws(rng, X, draws):
+def imputed_draws(rng, X, draws, noise_box=None):
     """One completed copy of ``X`` per draw (S, n, d): each row's component drawn from
-    p(c | x_o, theta_s), then its missing entries from their conditional Gaussian."""
+    p(c | x_o, theta_s), then its missing entries from their conditional Gaussian, or
+    uniform in ``noise_box`` for the noise component."""
     out = np.repeat(X[None], draws.weights.shape[0], axis=0)
     covariance = _covariances(draws)
+    k = draws.weights.shape[1]
     for observed, rows in missing_patterns(X) or []:
         if observed.all():
             continue
         log_joint_, centre, lower = _conditionals(X[rows], observed, draws, covariance)
-        n_draws, k, n_rows = log_joint_.shape
-        flat = log_joint_.transpose(1, 0, 2).reshape(k, -1)
+        n_draws, n_categories, n_rows = log_joint_.shape
+        flat = log_joint_.transpose(1, 0, 2).reshape(n_categories, -1)
         category = sample_categories(rng, flat).reshape(n_draws, n_rows)
-        pick = (np.arange(n_draws)[:, None], category)
+        gaussian = np.minimum(category, k - 1)  # noise rows are overwritten below
+        pick = (np.arange(n_draws)[:, None], gaussian)
         noise = rng.standard_normal((n_draws, n_rows, centre.shape[-1]))
-        completed = centre[pick[0], category, np.arange(n_rows)[None]]
+        completed = centre[pick[0], gaussian, np.arange(n_rows)[None]]
         completed += np.einsum("srmj,srj->srm", lower[pick], noise)
+        if noise_box is not None:
+            in_noise = category == k
+            box = noise_box[:, ~observed]
+            completed[in_noise] = sample_in_box(rng, box, int(in_noise.sum()))
         out[:, rows[:, None], np.flatnonzero(~observed)] = completed
     return out

@@ -23,6 +23,11 @@ category of its own, which the step draws as counts inside a sweep (see
 ``_sampling.sweep``); its observed density is the mixture's, categories summed out, as in
 the marginal model.
 
+A noise component (``spec.noise_box``) leaves the categories out of the Gibbs step's
+model too, whose sweep draws them (noise among them) afresh from the parameters; both
+models' observed density then adds the noise weight times the box's constant density to
+the Gaussian components', scaled by one minus it (see ``_noise``).
+
 Missing entries (NaN) leave the categories out of the Gibbs step's model too, and both
 models' observed density is then each row's on its observed entries (each component's
 marginal there), a pattern of missing entries at a time. The observed array holds 0 in
@@ -41,6 +46,7 @@ from pytensor.tensor.extra_ops import bincount
 
 from ._clusters import COMPONENT_COUNTS
 from ._missing import missing_layout
+from ._noise import NOISE_WEIGHT_PRIOR, log_widths
 from ._spec import OBSERVED
 
 
@@ -88,12 +94,15 @@ def build_latent_model(X, spec, coords, transformed=False, sample_weight=None):
             pt.switch(pt.any(pt.lt(pt.diff(means[:, a]), 0)), -np.inf, 0.0),
         )
         covariance = spec.covariance.pymc_prior(transformed)
+        noise_weight = _noise_weight(spec, no_transform)
         if np.isnan(X).any():
-            _observed_with_missing(X, spec, weights, means, covariance)
+            _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
             return model
-        if sample_weight is not None:
+        if sample_weight is not None or noise_weight is not None:
             inputs, signature = spec.covariance.pymc_components(covariance)
-            _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
+            _mixture_observed(
+                X, spec, weights, means, inputs, signature, sample_weight, noise_weight
+            )
             return model
         category = pm.Categorical("category", p=weights, dims="sample")
         if spec.sparse:
@@ -142,29 +151,58 @@ def build_marginal_model(X, spec, coords, sample_weight=None):
         means = pm.Deterministic(
             "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
         )
+        noise_weight = _noise_weight(spec, {})
         inputs, signature = spec.covariance.pymc_marginal()
         if np.isnan(X).any():
             # The sds, or the full types' matrices (the Bartlett factors' deterministic).
             covariance = model[spec.covariance.trace_name]
-            _observed_with_missing(X, spec, weights, means, covariance)
+            _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
         else:
-            _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
+            _mixture_observed(
+                X, spec, weights, means, inputs, signature, sample_weight, noise_weight
+            )
     return model
 
 
-def _observed_with_missing(X, spec, weights, means, covariance):
+def _noise_weight(spec, transform):
+    """The noise component's weight, with its Beta prior (see .._noise), or None."""
+    if spec.noise_box is None:
+        return None
+    a, b = NOISE_WEIGHT_PRIOR
+    return pm.Beta("noise_weight", alpha=a, beta=b, **transform)
+
+
+def _with_noise(log_components, noise_weight, noise_log_density):
+    """The components' log w_c + log density (n, k) joined by the noise component's:
+    the Gaussian weights scaled by 1 - nu, and log nu + ``noise_log_density`` (n,) last."""
+    # PyMC may hand the weight over with a batch axis of length 1, and the components
+    # with one more axis in front of (n, k): the noise column takes their shape.
+    nu = noise_weight.flatten()[0]
+    gaussian = pt.log1p(-nu) + log_components
+    noise = (pt.log(nu) + pt.as_tensor(noise_log_density))[:, None]
+    return pt.concatenate([gaussian, pt.broadcast_to(noise, gaussian[..., :1].shape)], axis=-1)
+
+
+def _observed_with_missing(X, spec, weights, means, covariance, noise_weight=None):
     """The observed rows' density, categories summed out, on each row's observed entries.
 
-    ``covariance`` is the covariance type's trace variable.
+    ``covariance`` is the covariance type's trace variable; ``noise_weight`` the noise
+    component's, or None. The noise density of a row is 1 / the volume of the box's
+    observed features.
     """
     layout = missing_layout(X)
     kernel, signature = spec.covariance.pymc_observed_kernel(covariance)
+    noise = () if noise_weight is None else (noise_weight,)
+    if noise:
+        noise_log_density = -((~layout.missing) @ log_widths(spec.noise_box))
 
-    def logp(value, weights, means, kernel):
+    def logp(value, weights, means, kernel, *noise):
         """Each row's log-density on its observed entries."""
         log_components = spec.covariance.pymc_log_components_observed(
             value, weights, means, kernel, layout.observed, layout.pattern
         )
+        if noise:
+            log_components = _with_noise(log_components, noise[0], noise_log_density)
         return pt.logsumexp(log_components, axis=-1)
 
     return pm.CustomDist(
@@ -172,29 +210,41 @@ def _observed_with_missing(X, spec, weights, means, covariance):
         weights,
         means,
         kernel,
+        *noise,
         logp=logp,
         observed=np.nan_to_num(X, nan=0.0),
         dims=("sample", "feature"),
-        signature=f"(k),(k,d),{signature}->(d)",
+        signature=f"(k),(k,d),{signature}{',()' if noise else ''}->(d)",
     )
 
 
-def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight):
+def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight, noise_weight):
     """The observed rows' density, categories summed out, each row's log-density times its
     weight when there are weights. ``inputs`` (with their ``signature``) are what the
-    covariance type's ``pymc_log_components`` takes."""
+    covariance type's ``pymc_log_components`` takes; ``noise_weight`` is the noise
+    component's, or None."""
     weighted = sample_weight is not None
     if weighted:
         inputs = (*inputs, pm.Data("sample_weight", sample_weight, dims="sample"))
+    noised = noise_weight is not None
+    if noised:
+        inputs = (*inputs, noise_weight)
+        noise_log_density = np.full(X.shape[0], -log_widths(spec.noise_box).sum())
 
     def mixture_logp(value, weights, means, *inputs):
-        """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value``, weighted."""
+        """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value`` (and the
+        noise component's term), weighted."""
+        if noised:
+            *inputs, nu = inputs
         if weighted:
             *inputs, row_weight = inputs
         log_components = spec.covariance.pymc_log_components(value, weights, means, *inputs)
+        if noised:
+            log_components = _with_noise(log_components, nu, noise_log_density)
         log_density = pt.logsumexp(log_components, axis=-1)
         return row_weight * log_density if weighted else log_density
 
+    extra = (",()" if weighted else "") + (",()" if noised else "")
     return pm.CustomDist(
         OBSERVED,
         weights,
@@ -203,7 +253,7 @@ def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight)
         logp=mixture_logp,
         observed=X,
         dims=("sample", "feature"),
-        signature=f"(k),(k,d),{signature}{',()' if weighted else ''}->(d)",
+        signature=f"(k),(k,d),{signature}{extra}->(d)",
     )
 
 

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._noise import log_widths, sample_in_box
+
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in one block of (draws, components, points): about a megabyte, cache-sized.
 _BLOCK_ELEMENTS = 2**17
@@ -20,11 +22,28 @@ _BLOCK_ELEMENTS = 2**17
 
 class Draws(NamedTuple):
     """Draws flattened over chains: weights (S, k), means (S, k, d), and the precision
-    Cholesky factors, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones."""
+    Cholesky factors, (S, k, d) for diagonal covariances or (S, k, d, d) for full ones.
+
+    A mixture with a noise component (:mod:`._noise`) adds its weight (S,) and the log
+    widths of its box (S, d), usually a broadcast view of one row; ``weights`` are then
+    the Gaussian components' shares of the whole mixture, summing to 1 - noise weight.
+    Every function of draws then has a category more, the last, for noise.
+    """
 
     weights: np.ndarray
     means: np.ndarray
     precision_cholesky: np.ndarray
+    noise_weight: np.ndarray | None = None
+    noise_log_widths: np.ndarray | None = None
+
+    @property
+    def n_categories(self):
+        """Components, and the noise component if there is one."""
+        return self.weights.shape[1] + (self.noise_weight is not None)
+
+    def take(self, index):
+        """The draws ``index`` picks (a slice or indices along the draw axis)."""
+        return Draws(*(None if values is None else values[index] for values in self))
 
 
 def precision_cholesky_from_covariance(covariance):
@@ -51,14 +70,20 @@ def _is_full(precision_cholesky):
     return precision_cholesky.ndim == 4
 
 
-def log_joint(X, weights, means, precision_cholesky):
+def log_joint(X, weights, means, precision_cholesky, noise_weight=None, noise_log_widths=None):
     """log w_c + log Normal(x_i | mu_c, Sigma_c) for every draw, component and point.
 
     Shapes: X (n, d), weights (S, k), means (S, k, d), precision_cholesky (S, k, d) or
-    (S, k, d, d) -> (S, k, n). Component-major, so every reduction over components runs
-    across contiguous rows of length n rather than along a short last axis, several times
-    slower in NumPy. A Fortran-ordered ``X`` makes each feature's column contiguous too.
+    (S, k, d, d) -> (S, k, n); with a noise component (see :class:`Draws`) a last row
+    log noise_weight - log volume, (S, k + 1, n). Component-major, so every reduction over
+    components runs across contiguous rows of length n rather than along a short last
+    axis, several times slower in NumPy. A Fortran-ordered ``X`` makes each feature's
+    column contiguous too.
     """
+    if noise_weight is not None:
+        noise = noise_log_joint(noise_weight, noise_log_widths)[:, None, None]
+        noise = np.broadcast_to(noise, (weights.shape[0], 1, X.shape[0]))
+        return np.concatenate([log_joint(X, weights, means, precision_cholesky), noise], axis=1)
     n_draws, n_components = weights.shape
     n_points, n_features = X.shape
     full = _is_full(precision_cholesky)
@@ -84,6 +109,11 @@ def log_joint(X, weights, means, precision_cholesky):
             z *= 0.5
             out[:, c] -= z
     return out
+
+
+def noise_log_joint(noise_weight, noise_log_widths):
+    """log noise_weight + log of the noise component's density, 1 / volume: (S,)."""
+    return np.log(noise_weight) - noise_log_widths.sum(axis=-1)
 
 
 def complete_log_likelihood(X, category, means, precision_cholesky):
@@ -148,7 +178,7 @@ def _blocks(draws, n_points):
     the dozen temporaries a block makes stay in cache and reuse freed memory, where arrays
     of millions of points would stream through RAM and fault in fresh pages on every pass.
     """
-    n_draws, n_components = draws.weights.shape
+    n_draws, n_components = draws.weights.shape[0], draws.n_categories
     # Full factors make a (draws, k, d, points) temporary: d floats per point.
     width = n_components * (draws.means.shape[-1] if _is_full(draws.precision_cholesky) else 1)
     points = max(1, min(n_points, _BLOCK_ELEMENTS // width))
@@ -157,7 +187,7 @@ def _blocks(draws, n_points):
         point_slice = slice(first_point, first_point + points)
         for first_draw in range(0, n_draws, block):
             draw_slice = slice(first_draw, first_draw + block)
-            yield draw_slice, Draws(*(values[draw_slice] for values in draws)), point_slice
+            yield draw_slice, draws.take(draw_slice), point_slice
 
 
 def evenly_spaced(total, n_draws):
@@ -185,10 +215,19 @@ def draws_of(posterior, spec, n_draws=None):
     weights = np.asarray(posterior["weights"]).reshape(-1, k)
     keep = evenly_spaced(weights.shape[0], n_draws)
     values = np.asarray(posterior[covariance.trace_name]).reshape(-1, *covariance.shape)
-    return Draws(
+    draws = Draws(
         weights=weights[keep],
         means=np.asarray(posterior["means"]).reshape(-1, k, d)[keep],
         precision_cholesky=covariance.precision_cholesky(values[keep]),
+    )
+    if spec.noise_box is None:
+        return draws
+    # The trace's weights are the Gaussian components' shares among themselves.
+    noise_weight = np.asarray(posterior["noise_weight"]).reshape(-1)[keep]
+    return draws._replace(
+        weights=draws.weights * (1 - noise_weight[:, None]),
+        noise_weight=noise_weight,
+        noise_log_widths=np.broadcast_to(log_widths(spec.noise_box), (noise_weight.size, d)),
     )
 
 
@@ -204,18 +243,30 @@ def sample_categories_given_draws(rng, X, draws):
     return category
 
 
-def sample_predictive(rng, draws, n_samples):
+def sample_predictive(rng, draws, n_samples, noise_box=None):
     """Draw (X, y) from the posterior predictive: a random posterior draw per sample.
 
-    Returns X of shape (n_samples, d) and the component y of each sample.
+    Returns X of shape (n_samples, d) and the component y of each sample; with a noise
+    component, whose samples lie uniform in ``noise_box``, y is -1 for them.
     """
     which = rng.integers(draws.weights.shape[0], size=n_samples)
-    y = draw_categorical(rng, draws.weights[which].T.copy())
-    mean = draws.means[which, y]
-    factor = draws.precision_cholesky[which, y]
+    shares = draws.weights[which].T
+    if draws.noise_weight is not None:
+        shares = np.vstack([shares, draws.noise_weight[which]])
+    y = draw_categorical(rng, shares.copy())
+    k = draws.weights.shape[1]
+    gaussian = np.flatnonzero(y < k)
+    which, component = which[gaussian], y[gaussian]
+    mean = draws.means[which, component]
+    factor = draws.precision_cholesky[which, component]
     noise = rng.standard_normal(mean.shape)
     if not _is_full(draws.precision_cholesky):
-        return mean + noise / factor, y
-    # Covariance U^-T U^-1: x = mu + U^-T e.
-    shift = np.linalg.solve(np.swapaxes(factor, -1, -2), noise[..., None])
-    return mean + shift[..., 0], y
+        points = mean + noise / factor
+    else:
+        # Covariance U^-T U^-1: x = mu + U^-T e.
+        points = mean + np.linalg.solve(np.swapaxes(factor, -1, -2), noise[..., None])[..., 0]
+    if gaussian.size == n_samples:
+        return points, y
+    X = sample_in_box(rng, noise_box, n_samples)
+    X[gaussian] = points
+    return X, np.where(y < k, y, -1)

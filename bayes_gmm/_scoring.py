@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._missing import missing_patterns, pattern_marginals
-from ._posterior import draws_of, log_joint
+from ._posterior import draws_of, log_joint, noise_log_joint
 from ._spec import OBSERVED
 
 _LOG_2PI = np.log(2 * np.pi)
@@ -42,8 +42,8 @@ class _Expansion:
 
     def __init__(self, draws):
         self.draws = draws
-        weights, means, factor = draws
-        n_draws, n_components, n_features = means.shape
+        weights, means, factor = draws.weights, draws.means, draws.precision_cholesky
+        n_draws, _, n_features = means.shape
         self.full = factor.ndim == 4
         # Centring on the means keeps x - centre small where a component's density is
         # large, and with it the cancellation of the expanded terms.
@@ -70,11 +70,17 @@ class _Expansion:
         coefficients = np.concatenate(
             [(constant + log_weights)[..., None], linear, quadratic], axis=-1
         )
-        self.coefficients = coefficients.reshape(n_draws * n_components, -1)
         # A zero weight gives a log-joint of exactly -inf: no rounding to bound.
         magnitude = np.abs(np.concatenate([constant[..., None], linear, quadratic], axis=-1))
         magnitude[..., 0] += np.abs(np.where(np.isfinite(log_weights), log_weights, 0.0))
-        self.magnitude = magnitude.reshape(n_draws * n_components, -1)
+        if draws.noise_weight is not None:
+            # The noise component's log-joint is a constant: a row of one coefficient.
+            noise = np.zeros((n_draws, 1, coefficients.shape[-1]))
+            noise[:, 0, 0] = noise_log_joint(draws.noise_weight, draws.noise_log_widths)
+            coefficients = np.concatenate([coefficients, noise], axis=1)
+            magnitude = np.concatenate([magnitude, np.abs(noise)], axis=1)
+        self.coefficients = coefficients.reshape(-1, coefficients.shape[-1])
+        self.magnitude = magnitude.reshape(-1, coefficients.shape[-1])
         # gamma_p of the error analysis of a p-term dot product, with room for the
         # features' own rounding.
         self.rounding = (self.coefficients.shape[1] + 4) * np.finfo(float).eps
@@ -87,7 +93,7 @@ class _Expansion:
 
     def log_joint(self, X):
         """log w_c + log Normal(x | mu_c, Sigma_c) as (draws, components, points)."""
-        n_draws, n_components = self.draws.weights.shape
+        n_draws, n_components = self.draws.weights.shape[0], self.draws.n_categories
         features = self.features(X)
         bound = self.rounding * (self.magnitude @ np.abs(features).max(axis=1)).max()
         if not bound <= _TOLERANCE:
@@ -118,8 +124,11 @@ def _map_blocks(X, draws, write):
         return
     for observed, rows in patterns:
         if not observed.any():
-            log_weights = np.log(draws.weights)[:, :, None]
-            write(rows, np.repeat(log_weights, rows.size, axis=2))
+            # Every component's density of no entry is 1, the noise component's too.
+            log_weights = np.log(draws.weights)
+            if draws.noise_weight is not None:
+                log_weights = np.column_stack([log_weights, np.log(draws.noise_weight)])
+            write(rows, np.repeat(log_weights[:, :, None], rows.size, axis=2))
     for observed, rows, marginal in pattern_marginals(draws, patterns):
         _map_pattern_blocks(X[rows][:, observed], marginal, write, rows)
 
@@ -129,7 +138,8 @@ def _map_pattern_blocks(X, draws, write, rows=None):
     ``X`` to those of the caller's output."""
     expansion = _Expansion(draws)
     n_points = X.shape[0]
-    per_point = draws.weights.size * (draws.means.shape[-1] if expansion.full else 1)
+    per_point = draws.weights.shape[0] * draws.n_categories
+    per_point *= draws.means.shape[-1] if expansion.full else 1
     width = max(_MIN_BLOCK_POINTS, _BLOCK_ELEMENTS // per_point)
     slices = [slice(start, start + width) for start in range(0, n_points, width)]
 
@@ -152,12 +162,13 @@ def _map_pattern_blocks(X, draws, write, rows=None):
 
 
 def category_probabilities(X, draws):
-    """Rao-Blackwellised posterior category frequencies, (n, k), rows summing to 1.
+    """Rao-Blackwellised posterior category frequencies, (n, k), rows summing to 1; with
+    a noise component (n, k + 1), noise last.
 
     The mean over draws of P(z_i = c | x_i, theta_draw): the same expectation as the share
     of sampled categories, with lower variance, and defined for new points too.
     """
-    n_draws, n_components = draws.weights.shape
+    n_draws, n_components = draws.weights.shape[0], draws.n_categories
     out = np.empty((X.shape[0], n_components))
 
     def write(point_slice, values):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._covariance import covariance_from_dict, resolve_covariance
+from ._noise import resolve_noise_box
 
 # The observed variable of the PyMC models, and its name in the trace's observed_data.
 OBSERVED = "obs"
@@ -52,6 +53,9 @@ class MixtureSpec:
     # Gamma (shape, rate) of the concentration in the sparse mixture, where it is a
     # parameter (``weight_concentration`` then only starts it); None when it is fixed.
     concentration_prior: tuple | None = None
+    # The noise component's box (:mod:`._noise`): lows and highs (2, d) of the training
+    # data; None without a noise component.
+    noise_box: np.ndarray | None = None
 
     @property
     def sparse(self):
@@ -70,13 +74,21 @@ class MixtureSpec:
     def parameter_names(self):
         """The trace's parameter variables, in the trace layout's order."""
         names = ("weights", "means", self.covariance.trace_name)
-        return (*names, "weight_concentration") if self.sparse else names
+        if self.sparse:
+            names = (*names, "weight_concentration")
+        return (*names, "noise_weight") if self.noise_box is not None else names
+
+    @property
+    def n_categories(self):
+        """Components, and the noise component if there is one."""
+        return self.n_components + (self.noise_box is not None)
 
     @property
     def n_free_parameters(self):
-        """Free parameters: weights, means and covariances (for BIC and AIC)."""
+        """Free parameters: weights (the noise weight too), means and covariances (for
+        BIC and AIC)."""
         k, d = self.n_components, self.n_features
-        return (k - 1) + k * d + self.covariance.n_parameters
+        return (self.n_categories - 1) + k * d + self.covariance.n_parameters
 
     def to_dict(self):
         """Plain numbers and lists, for JSON: one flat dict, the covariance's keys included."""
@@ -100,6 +112,7 @@ class MixtureSpec:
             order_feature=values["order_feature"],
             covariance=covariance_from_dict(values, k, d),
             concentration_prior=_prior_pair(values.get("concentration_prior")),
+            noise_box=None if values.get("noise_box") is None else np.asarray(values["noise_box"]),
             **arrays,
         )
 
@@ -108,13 +121,15 @@ class DataScales(NamedTuple):
     """Per-feature summaries of the training data that the defaults are built from.
 
     ``resolution`` is the step of the grid a feature's values are recorded on (0.1 for
-    measurements rounded to 0.1, 1 for integers), or 0 where they lie on none.
+    measurements rounded to 0.1, 1 for integers), or 0 where they lie on none. ``box``
+    holds each feature's lowest and highest value (2, d).
     """
 
     median: np.ndarray
     spread: np.ndarray
     reach: np.ndarray
     resolution: np.ndarray | float = 0.0
+    box: np.ndarray | None = None
 
 
 def data_scales(X, sample_weight=None):
@@ -164,7 +179,8 @@ def data_scales(X, sample_weight=None):
         )
     n_values = None if sample_weight is None else sample_weight.sum()
     resolution = np.array([grid_step(column[~np.isnan(column)], n_values) for column in X.T])
-    return DataScales(median, spread, reach, resolution)
+    box = np.stack([np.nanmin(X, axis=0), np.nanmax(X, axis=0)])
+    return DataScales(median, spread, reach, resolution, box)
 
 
 def weighted_percentile(X, weight, q):
@@ -293,4 +309,6 @@ def resolve_spec(params, scales, order_feature):
         order_feature=int(order_feature),
         covariance=resolve_covariance(params, scales, int(k), n_features),
         concentration_prior=SPARSE_CONCENTRATION_PRIOR if sparse else None,
+        # data_scales has refused constant features: the data's box has a volume.
+        noise_box=resolve_noise_box(params["noise_component"], scales.box),
     )

@@ -290,7 +290,7 @@ def plot_cluster_posterior(est, i, ax=None):
         shares = np.bincount(sampled, minlength=k) / sampled.size
         ax.bar(components - 0.2, proba, width=0.4, label="predict_proba (Rao-Blackwellised)")
         ax.bar(components + 0.2, shares, width=0.4, label="share of sampled categories")
-    ax.set_xticks(components)
+    ax.set_xticks(components, ["noise" if c == -1 else str(c) for c in est.classes_])
     # Head room above probability 1 keeps the legend off the bars.
     ax.set_ylim(0, 1.3)
     ax.set_yticks(np.linspace(0, 1, 6))
@@ -306,10 +306,11 @@ def plot_mixture(est, X=None, ax=None, bins=40, features=None):
     One feature: a density histogram of ``X``, the posterior predictive density
     (``exp(est.score_samples)``) as a line, and a 94% pointwise band of the mixture
     density across draws (from at most 200 evenly spaced draws). Two or more features: a
-    scatter of two of them, coloured by ``est.predict`` and faded by the uncertainty
-    ``1 - max predict_proba``, with the 1- and 2-sd ellipses of each component's marginal
-    on those two features, from ``means_`` and the posterior mean covariance matrices
-    (rotated where the covariances are full).
+    scatter of two of them, coloured by ``est.predict`` (a noise component's points as
+    black crosses) and faded by the uncertainty ``1 - max predict_proba``, with the 1-
+    and 2-sd ellipses of each component's marginal on those two features, from
+    ``means_`` and the posterior mean covariance matrices (rotated where the covariances
+    are full).
 
     Parameters
     ----------
@@ -401,9 +402,21 @@ def _plot_clusters(est, X, ax, features):
 
     i, j = features
     labels = est.predict(_named(est, X))
+    alpha = 1.0 - _uncertainty(est, X)
+    clustered = labels >= 0
     ax.scatter(
-        X[:, i], X[:, j], c=[f"C{c}" for c in labels], alpha=1.0 - _uncertainty(est, X), s=12
+        X[clustered, i],
+        X[clustered, j],
+        c=[f"C{c}" for c in labels[clustered]],
+        alpha=alpha[clustered],
+        s=12,
     )
+    if not clustered.all():
+        # A noise component's points (label -1).
+        noise = ~clustered
+        ax.scatter(
+            X[noise, i], X[noise, j], c="k", marker="x", alpha=alpha[noise], s=16, label="noise"
+        )
     pair = np.ix_([i, j], [i, j])
     for c, (mean, matrix) in enumerate(zip(est.means_, est._covariance_matrices(), strict=True)):
         # Principal axes of the 2 x 2 marginal covariance: sd along each, and its angle.

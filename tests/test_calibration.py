@@ -17,6 +17,7 @@ from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._noise import NOISE_WEIGHT_PRIOR
 from tests.conftest import P_MIN
 
 N_REPLICATIONS = 200
@@ -109,6 +110,19 @@ MISSING_SETTINGS = {
 for _setting in MISSING_SETTINGS.values():
     _setting["missing"] = MISSING_FRACTION
 
+# A noise component on a fixed box, wide enough that the Gaussian components' points fall
+# inside it but for events of negligible chance (the means' prior sd is 3): the model's
+# noise density, 1 / V on the box, is then the simulation's. Its weight has the
+# estimator's Beta prior.
+NOISE_HALF_WIDTH = 40.0
+NOISE_SETTINGS = {
+    "noise-diag-d2": {**SETTINGS["diag-halfnormal-d2"]},
+    "noise-full-d2-k2": {**SETTINGS["full-d2-k2"]},
+    "noise-missing-tied_diag-d2": {**MISSING_SETTINGS["missing-tied_diag-d2"]},
+}
+for _setting in NOISE_SETTINGS.values():
+    _setting["noise"] = NOISE_HALF_WIDTH
+
 
 def _n_components(setting):
     return setting.get("n_components", 2)
@@ -149,9 +163,10 @@ def _draw_prior(rng, setting):
     return weights, means, sigma
 
 
-def _simulate(rng, weights, means, covariance, full, spherical=False):
+def _simulate(rng, weights, means, covariance, full, spherical=False, noise=None):
     """N_POINTS from the mixture; ``covariance`` as :func:`_draw_prior` returns it, one sd
-    per component where ``spherical``."""
+    per component where ``spherical``. ``noise``: the noise component's (weight, box),
+    each point uniform in the box with chance weight."""
     k, d = means.shape
     if full:
         matrices = np.broadcast_to(covariance, (k, d, d))
@@ -159,8 +174,13 @@ def _simulate(rng, weights, means, covariance, full, spherical=False):
         sd = covariance[:, None] if spherical else covariance
         matrices = np.broadcast_to(sd, (k, d))[..., None] ** 2 * np.eye(d)
     z = rng.choice(k, size=N_POINTS, p=weights)
-    noise = rng.normal(size=(N_POINTS, d))
-    return means[z] + np.einsum("nij,nj->ni", np.linalg.cholesky(matrices)[z], noise)
+    normal = rng.normal(size=(N_POINTS, d))
+    X = means[z] + np.einsum("nij,nj->ni", np.linalg.cholesky(matrices)[z], normal)
+    if noise is not None:
+        noise_weight, box = noise
+        in_noise = rng.random(N_POINTS) < noise_weight
+        X[in_noise] = box[0] + (box[1] - box[0]) * rng.random((in_noise.sum(), d))
+    return X
 
 
 def _free_entries(covariance, per_component, full):
@@ -226,7 +246,12 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
     ranks, min_ess = [], []
     for replication in range(n_replications):
         weights, means, covariance = _draw_prior(rng, setting)
-        X = _simulate(rng, weights, means, covariance, full, covariance_type == "spherical")
+        noise, noise_params = None, {}
+        if setting.get("noise"):
+            box = np.array([[-1.0], [1.0]]) * setting["noise"] * np.ones(setting["n_features"])
+            noise = (rng.beta(*NOISE_WEIGHT_PRIOR), box)
+            noise_params = {"noise_component": box}
+        X = _simulate(rng, weights, means, covariance, full, covariance_type == "spherical", noise)
         if setting.get("missing"):
             X = _remove_at_random(np.random.default_rng([seed, replication]), X, setting["missing"])
         est = _fit(
@@ -239,12 +264,14 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
             min_weight=MIN_WEIGHT,
             **setting.get("sd", {}),
             **setting.get("covariance", {}),
+            **noise_params,
         )
         # The prior is exchangeable, so sorting the truth on the feature the fit ordered
         # on gives a draw from the prior the fit used.
         order = np.argsort(means[:, est.order_feature_])
         truth = np.concatenate(
             [
+                [] if noise is None else [noise[0]],
                 weights[order][:1],
                 means[order].ravel(),
                 _free_entries(
@@ -260,8 +287,12 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
             if full
             else values.reshape(*values.shape[:2], -1)
         )
+        noise_draws = []
+        if noise is not None:
+            noise_draws = [_thinned(posterior["noise_weight"].to_numpy(), (1,))]
         sampled = np.concatenate(
             [
+                *noise_draws,
                 _thinned(posterior["weights"].to_numpy()[..., :1], (1,)),
                 _thinned(posterior["means"].to_numpy(), means.shape),
                 _thinned(entries, entries.shape[2:]),
@@ -426,6 +457,16 @@ def test_gibbs_sampler_is_calibrated_with_missing_entries(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", list(NOISE_SETTINGS))
+def test_gibbs_sampler_is_calibrated_with_a_noise_component(name):
+    ranks, _ = sbc_ranks(NOISE_SETTINGS[name], N_MISSING_REPLICATIONS)
+    adjusted = calibration_p_values(ranks)
+    assert adjusted.min() > P_MIN, (
+        f"Holm-adjusted p {adjusted.round(4)}, outer-bin shares {outer_bin_shares(ranks).round(3)}"
+    )
+
+
+@pytest.mark.slow
 def test_sparse_mixture_is_calibrated():
     ranks, _ = sparse_sbc_ranks()
     adjusted = calibration_p_values(ranks)
@@ -438,7 +479,7 @@ def _report(name, n_replications, chains):
     if name == "sparse":
         ranks, min_ess = sparse_sbc_ranks(n_replications, chains=chains)
     else:
-        setting = {**SETTINGS, **MISSING_SETTINGS}[name]
+        setting = {**SETTINGS, **MISSING_SETTINGS, **NOISE_SETTINGS}[name]
         ranks, min_ess = sbc_ranks(setting, n_replications, chains=chains)
     shares = outer_bin_shares(ranks)
     pooled = shares.mean()
@@ -457,7 +498,9 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Print SBC statistics per setting.")
-    parser.add_argument("--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, "sparse"])
+    parser.add_argument(
+        "--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, *NOISE_SETTINGS, "sparse"]
+    )
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(
         "--defaults", action="store_true", help="the estimator's default chains, not the test's"

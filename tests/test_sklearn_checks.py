@@ -14,15 +14,18 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayes_gmm import BayesianMCMCMixture
 
-# The default, scikit-learn's default covariance type, and the sparse mixture, whose fits
-# run other code. Short chains after the warm-up of a default fit (200 sweeps): with 50, on
-# check_clustering's noisy blobs (where scikit-learn's BIC prefers two clusters to three),
-# the chain started with one cluster fewer sat in another mode for all 50 draws at
-# random_state=0, and labels pooled over chains in different modes skipped a component.
+# The default, scikit-learn's default covariance type, the sparse mixture and the noise
+# component, whose fits run other code. Short chains after the warm-up of a default fit
+# (200 sweeps): with 50, on check_clustering's noisy blobs (where scikit-learn's BIC
+# prefers two clusters to three), the chain started with one cluster fewer sat in another
+# mode for all 50 draws at random_state=0, and labels pooled over chains in different
+# modes skipped a component.
 CHEAP = [
     BayesianMCMCMixture(draws=50, tune=200),
     BayesianMCMCMixture(covariance_type="full", draws=50, tune=200),
     BayesianMCMCMixture(weight_concentration="sparse", draws=50, tune=200),
+    # predict's -1 for noise and predict_proba's extra column, under every check.
+    BayesianMCMCMixture(noise_component=True, draws=50, tune=200),
 ]
 
 

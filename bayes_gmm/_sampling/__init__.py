@@ -201,7 +201,7 @@ def sample_posterior(
         trace.posterior["category"] = _recovered_categories(rng, X, spec, trace)
     if keep_categories:
         trace.posterior["category"] = trace.posterior["category"].astype(
-            np.min_scalar_type(spec.n_components - 1)
+            np.min_scalar_type(spec.n_categories - 1)
         )
     trace.posterior.attrs["sampler"] = sampler if latent else f"nuts ({nuts_sampler})"
     return trace, replicas

@@ -32,6 +32,12 @@ def check_sampler_options(params):
             f"n_temperatures={params['n_temperatures']} tempers the Gibbs sampler only "
             f"(got sampler={sampler!r}): use sampler='gibbs', or n_temperatures=1."
         )
+    if params["noise_component"] is not False and sampler == "metropolis":
+        raise ValueError(
+            f"noise_component={params['noise_component']!r} is not available with "
+            "sampler='metropolis', the 2015 PyMC notebook's scheme kept for fidelity to "
+            "it: use sampler='gibbs' or 'nuts'."
+        )
     if params["split_merge"] is True and sampler != "gibbs":
         raise ValueError(
             f"split_merge=True adds moves to the Gibbs sampler only (got "

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._missing import conditional_log_det, impute, missing_layout, observed_log_joint
+from .._noise import log_widths, sample_noise_weight
 from .._posterior import (
     Draws,
     complete_log_likelihood,
@@ -69,7 +70,8 @@ class SweepState(NamedTuple):
 
     ``covariance`` is the covariance type's trace variable (sds or matrices);
     ``concentration`` the sparse mixture's Dirichlet concentration (the fixed one
-    otherwise); ``log_likelihood`` the complete-data log p(x | z, theta) of the state,
+    otherwise); ``noise_weight`` the noise component's (None without one);
+    ``log_likelihood`` the complete-data log p(x | z, theta) of the state,
     standardised units, which parallel tempering's swaps compare (None where no swap needs it).
     """
 
@@ -79,6 +81,7 @@ class SweepState(NamedTuple):
     concentration: float
     category: np.ndarray
     log_likelihood: float | None = None
+    noise_weight: float | None = None
 
 
 class GibbsSweep:
@@ -115,6 +118,9 @@ class GibbsSweep:
         # working copy holds each missing entry's latest draw.
         self._Z_observed = np.asfortranarray(np.nan_to_num((X - center) / self._scale, nan=0.0))
         self._Z = self._Z_observed if self._layout is None else self._Z_observed.copy(order="F")
+        self._noise_log_widths = None
+        if spec.noise_box is not None:
+            self._noise_log_widths = log_widths(spec.noise_box, self._scale)
         self._prior_loc = (spec.mean_prior_loc - center) / self._scale
         self._prior_scale = spec.mean_prior_scale / self._scale
         self._move_prior = {
@@ -126,8 +132,13 @@ class GibbsSweep:
 
     @property
     def without_categories(self):
-        """Whether the model holds no category per row: weighted rows, missing entries."""
-        return self.repetitions is not None or self._layout is not None
+        """Whether the model holds no category per row: weighted rows, missing entries,
+        a noise component."""
+        return (
+            self.repetitions is not None
+            or self._layout is not None
+            or self._noise_log_widths is not None
+        )
 
     def from_point(self, point):
         """The state of a PyMC point of the latent model."""
@@ -143,6 +154,7 @@ class GibbsSweep:
             ),
             concentration=concentration,
             category=point.get("category"),
+            noise_weight=float(point["noise_weight"]) if "noise_weight" in point else None,
         )
 
     def to_point(self, state, point):
@@ -155,6 +167,8 @@ class GibbsSweep:
         new_point[self._covariance.trace_name] = np.asarray(
             self._covariance.unstandardise(state.covariance, self._scale)
         )
+        if state.noise_weight is not None:
+            new_point["noise_weight"] = np.asarray(state.noise_weight)
         if "category" in point:
             new_point["category"] = np.asarray(state.category, dtype=point["category"].dtype)
         return new_point
@@ -170,41 +184,60 @@ class GibbsSweep:
         spec, covariance, Z = self.spec, self._covariance, self._Z
         means, param = state.means, state.covariance
         factor = covariance.precision_cholesky(param[None])
-        if beta == 1.0 and not spec.sparse and self.repetitions is None and self._layout is None:
+        k, noise = spec.n_components, self._noise_log_widths is not None
+        if beta == 1.0 and not (spec.sparse or self.without_categories):
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
         else:
-            # log Normal(z_i | theta_c)^beta once, for both category updates; with missing
-            # entries, each row's marginal on its observed ones.
-            unit = Draws(np.ones((1, spec.n_components)), means[None], factor)
-            if self._layout is None:
-                tempered = log_joint(Z, *unit)[0]
-            else:
-                tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
-            if beta != 1.0:
-                tempered *= beta
-                if self._layout is not None:
-                    # The missing entries integrated out of Normal(x | theta_c)^beta leave
-                    # |Sigma_c,mm|o|^((1 - beta) / 2) behind (see .._missing).
-                    tempered += (1.0 - beta) * conditional_log_det(self._layout, factor[0])
-            log_p = tempered + np.log(state.weights)[:, None]
+            log_p, tempered = self.category_log_weights(state, factor, beta)
             if self.repetitions is None:
                 category = sample_categories(rng, log_p)
             else:
                 category = sample_category_counts(rng, log_p, self.repetitions)
-            if spec.sparse:
+            if spec.sparse and not noise:
                 category = collapsed_categories(rng, tempered, category, state.concentration)
+            elif spec.sparse:
+                # Among the Gaussian components, given which points are noise.
+                rows, gaussian = _gaussian_part(category, k)
+                gaussian = collapsed_categories(
+                    rng, tempered[:, rows], gaussian, state.concentration
+                )
+                if category.ndim == 1:
+                    category[rows] = gaussian
+                else:
+                    category[rows, :k] = gaussian
         if self._layout is not None:
-            # Given the categories just drawn; every later block sees complete rows.
-            impute(rng, Z, self._layout, category, means, factor[0], beta)
+            # Given the categories just drawn; every later block sees complete rows. A
+            # noise row's entries are never read (no statistic takes it): component 0's
+            # draw serves.
+            component = np.where(category < k, category, 0)
+            impute(rng, Z, self._layout, component, means, factor[0], beta)
+        # The Gaussian components' points; the noise weight given how many are noise.
+        Z_gaussian, category_gaussian, n_noise = Z, category, 0
+        noise_weight = state.noise_weight
+        if noise:
+            rows, category_gaussian = _gaussian_part(category, k)
+            # Transposed twice: the copy Fortran-ordered, as the statistics read it.
+            Z_gaussian = Z.T[:, rows].T
+            n_total = Z.shape[0] if self.repetitions is None else self.repetitions.sum()
+            n_noise = n_total - (rows.size if category.ndim == 1 else category_gaussian.sum())
+            noise_weight = sample_noise_weight(rng, n_noise, n_total)
         moved = None
-        if self.split_merge:
+        if self.split_merge and Z_gaussian.shape[0] == 0:
+            moved = False  # every point noise: nothing to split or merge
+        elif self.split_merge:
             # After the categories, before anything that conditions on what the move
             # integrates out (the two components' means; the weights, if sparse).
             state, moved = split_merge(
-                rng, Z, state._replace(category=category), covariance, self._move_prior, beta
+                rng,
+                Z_gaussian,
+                state._replace(category=category_gaussian),
+                covariance,
+                self._move_prior,
+                beta,
             )
-            category, means, param = state.category, state.means, state.covariance
+            category_gaussian, means, param = state.category, state.means, state.covariance
+        Z, category = Z_gaussian, category_gaussian
         counts, sums = sufficient_statistics(Z, category, spec.n_components)
         concentration = state.concentration
         if spec.sparse:
@@ -231,9 +264,72 @@ class GibbsSweep:
         if log_likelihood:
             factor = covariance.precision_cholesky(param[None])[0]
             value = complete_log_likelihood(Z, category, means, factor)
-        return SweepState(weights, means, param, concentration, category, value), {
+            if noise:
+                value -= n_noise * self._noise_log_widths.sum()
+        state = SweepState(weights, means, param, concentration, category, value, noise_weight)
+        return state, {
             "weights_joint_draw": joint_draw,
             **({} if moved is None else {"split_merge_accepted": moved}),
             # The sparse mixture's clusters, which no category in the trace could give.
             **({"component_counts": counts} if spec.sparse and self.without_categories else {}),
         }
+
+    def category_log_weights(self, state, factor, beta):
+        """The categories' unnormalised log-probabilities at inverse temperature ``beta``
+        (k, n), with the noise component's last ((k + 1, n)), and each row's log
+        Normal(z_i | theta_c)^beta (k, n), which the sparse mixture's update reads too.
+
+        ``factor`` is the state's precision Cholesky factors with a draw axis. With
+        missing entries each row's density is its marginal on its observed ones.
+        """
+        spec = self.spec
+        unit = Draws(np.ones((1, spec.n_components)), state.means[None], factor)
+        if self._layout is None:
+            tempered = log_joint(self._Z, *unit)[0]
+        else:
+            tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
+        if beta != 1.0:
+            tempered *= beta
+            if self._layout is not None:
+                # The missing entries integrated out of Normal(x | theta_c)^beta leave
+                # |Sigma_c,mm|o|^((1 - beta) / 2) behind (see .._missing).
+                tempered += (1.0 - beta) * conditional_log_det(self._layout, factor[0])
+        log_p = tempered + np.log(state.weights)[:, None]
+        if self._noise_log_widths is None:
+            return log_p, tempered
+        log_p += np.log1p(-state.noise_weight)
+        noise_row = np.log(state.noise_weight) + self._noise_log_density(beta)
+        return np.vstack([log_p, np.broadcast_to(noise_row, log_p.shape[1])]), tempered
+
+    def _noise_log_density(self, beta):
+        """log of the noise component's density to the power ``beta`` at each row, its
+        missing entries integrated out: (n,), or a float for complete rows.
+
+        The box's density 1 / V to the power beta, integrated over a row's missing
+        features, leaves -beta log V_o + (1 - beta) log V_m (V_o and V_m the volumes of
+        its observed and missing features). A Gaussian component leaves (1 - beta) m / 2
+        log 2 pi - m / 2 log beta beside the terms its update adds (m missing entries):
+        equal for every Gaussian component, so the Gaussian rows leave it out, and the
+        noise row, which differs, takes it with the opposite sign.
+        """
+        widths = self._noise_log_widths
+        if self._layout is None:
+            return -beta * widths.sum()
+        missing = self._layout.missing
+        density = -((~missing) @ widths)
+        if beta != 1.0:
+            m = missing.sum(axis=1)
+            density = beta * density + (1.0 - beta) * (missing @ widths)
+            density -= (1.0 - beta) * m / 2 * np.log(2 * np.pi) - m / 2 * np.log(beta)
+        return density
+
+
+def _gaussian_part(category, k):
+    """The rows with a point in a Gaussian component, and their categories among the
+    ``k`` Gaussian ones: for category counts (n, k + 1), the rows with a count below
+    column ``k``, and those counts."""
+    if category.ndim == 1:
+        rows = np.flatnonzero(category < k)
+        return rows, category[rows]
+    rows = np.flatnonzero(category[:, :k].sum(axis=1) > 0)
+    return rows, category[rows, :k]

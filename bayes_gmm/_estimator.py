@@ -20,30 +20,22 @@ from ._clusters import (
 )
 from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
 from ._diagnostics import (
-    chains_apart,
     convergence_report,
     mode_crossing_remedy,
-    next_chain_length,
     warn_if_ladder_does_not_connect,
     warn_if_not_converged,
     warn_if_order_does_not_separate,
 )
-from ._initial_point import RUNS_PER_CHAIN, chain_starts
+from ._fitting import fit_trace
 from ._lazy import az
-from ._missing import check_missing_values, imputed_draws, imputed_means
+from ._missing import imputed_draws, imputed_means
 from ._modes import chain_modes
 from ._noise import log_widths
 from ._persistence import load_fit, save_fit
 from ._posterior import Draws, draws_of, sample_predictive
 from ._sample_weight import check_sample_weight
-from ._sampling import SAMPLERS, sample_until
-from ._sampling.budget import (
-    auto_crossing,
-    check_sampler_options,
-    draw_budget,
-    first_run_crossing,
-    resolved_tune,
-)
+from ._sampling import SAMPLERS
+from ._sampling.budget import draw_budget, resolved_tune
 from ._sampling.nuts import BACKENDS
 from ._scoring import (
     category_probabilities,
@@ -52,26 +44,6 @@ from ._scoring import (
     pointwise_log_likelihood,
 )
 from ._spec import OBSERVED, MixtureSpec
-
-# Per-point draws (categories, pointwise log-likelihood) are stored in the trace while
-# n_samples * chains * draws stays at or below this (4 MB as int8 categories, 32 MB of
-# log-likelihood); beyond it they would grow without bound. The Rao-Blackwellised
-# probabilities carry the categories' information with less noise, and waic/loo compute the
-# log-likelihood when asked.
-MAX_POINTWISE_DRAWS = 4_000_000
-
-
-def _model_attrs(spec):
-    """The resolved model, echoed in the trace's posterior attributes.
-
-    netCDF attributes are numbers, strings or 1-D arrays: a matrix is stored flattened
-    (row-major).
-    """
-    return {
-        name: np.ravel(value) if isinstance(value, list) else value
-        for name, value in spec.to_dict().items()
-        if value is not None
-    }
 
 
 class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
@@ -467,86 +439,22 @@ covariance_prior_, degrees_of_freedom_prior_
         return self
 
     def _fit(self, X, sample_weight):
-        # PyMC is imported by the first fit, not by `import bayes_gmm` (see _lazy).
-        from ._model import build_model, model_coords
-
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
-        n_samples, n_features = X.shape
-        check_sampler_options(self.get_params())
-        sample_weight = check_sample_weight(sample_weight, n_samples, self.get_params())
-        check_missing_values(X, self.get_params(), weighted=sample_weight is not None)
-        n_rows = n_samples if sample_weight is None else np.count_nonzero(sample_weight)
-        if n_rows < max(2, self.n_components):
-            rows = "n_samples" if sample_weight is None else "the rows of positive sample_weight"
-            raise ValueError(
-                f"{rows}={n_rows} should be >= max(2, n_components) with "
-                f"n_components={self.n_components}: a mixture needs at least two points "
-                "and one point per component."
-            )
-        first_draws, max_draws = self._draw_budget()
-        rng = check_random_state(self.random_state)
-        sampler_seed = rng.randint(np.iinfo(np.int32).max)
-        kmeans_seeds = rng.randint(np.iinfo(np.int32).max, size=RUNS_PER_CHAIN * self.chains)
-        spec, scales, initvals = chain_starts(X, self.get_params(), kmeans_seeds, sample_weight)
+        feature_names = getattr(self, "feature_names_in_", np.arange(X.shape[1]))
 
-        feature_names = getattr(self, "feature_names_in_", np.arange(n_features))
-        coords = model_coords(self.n_components, feature_names, n_samples)
-        model = build_model(self.sampler, X, spec, coords, sample_weight)
-        settings = {
-            "keep_categories": n_samples * self.chains * first_draws <= MAX_POINTWISE_DRAWS,
-            "nuts_sampler": self.nuts_sampler,
-            "chains": self.chains,
-            "verbose": self.verbose,
-            "sample_weight": sample_weight,
-            **first_run_crossing(self.get_params()),
-        }
-        tools = auto_crossing(self.get_params(), weighted=sample_weight is not None)
-
-        def report(trace):
-            # Each run's trace is reported once, though both callbacks read the first.
+        def report(trace, spec):
+            # Each run's trace is reported once, though the fitting loop's rules may read
+            # it twice.
             if getattr(self, "sample_trace_", None) is not trace:
                 self._set_trace(trace, spec)
             return self.convergence_
 
-        def crossing(trace):
-            # The "auto" crossing tools: switched on where the chains sit in different
-            # modes, for a second run from the same starts.
-            return tools if chains_apart(report(trace)) else None
-
-        def next_draws(trace):
-            # draws="auto": continue the chains until the diagnostics are met or the
-            # budget is spent.
-            return next_chain_length(report(trace), self.draws_, max_draws)
-
-        trace = sample_until(
-            self.sampler,
-            model,
-            X,
-            spec,
-            initvals,
-            scales,
-            draws=first_draws,
-            tune=self._resolved_tune(),
-            next_draws=next_draws,
-            crossing=None if tools is None else crossing,
-            random_seed=int(sampler_seed),
-            **settings,
-        )
-        trace.posterior.attrs.update(_model_attrs(spec))
+        fit = fit_trace(X, self.get_params(), feature_names, sample_weight, report)
         self._set_point_summaries()
-        if n_samples * self.chains * self.draws_ > MAX_POINTWISE_DRAWS:
-            # Kept while the first draws were few enough; the extensions went past the bound.
-            if "category" in trace.posterior:
-                del trace.posterior["category"]
-        else:
-            trace.add_groups(
-                log_likelihood=log_likelihood_dataset(
-                    X, trace.posterior, spec, trace.observed_data["sample"], sample_weight
-                )
-            )
-        self._model = model
+        self._model = fit.model
         self._fitted_params = self.get_params()
-        fit = (
+        spec = fit.spec
+        name = (
             f"BayesianMCMCMixture(n_components={spec.n_components}, "
             f"covariance_type={spec.covariance_type!r})"
         )
@@ -554,17 +462,17 @@ covariance_prior_, degrees_of_freedom_prior_
             self.convergence_,
             self.chains,
             self.draws_,
-            fit,
-            max_draws=max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
+            name,
+            max_draws=fit.max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
             crossing=mode_crossing_remedy(self.sampler, self.n_temperatures_, self.split_merge_),
         )
-        warn_if_ladder_does_not_connect(self.convergence_, fit)
+        warn_if_ladder_does_not_connect(self.convergence_, name)
         warn_if_order_does_not_separate(
             self._cluster_draws()[1]["means"],
             spec.order_feature,
             np.asarray(feature_names).tolist()[spec.order_feature],
-            fit,
+            name,
         )
 
     def _draw_budget(self):

@@ -14,7 +14,7 @@ import arviz as az
 import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._estimator import MAX_POINTWISE_DRAWS
+from ._fitting import MAX_POINTWISE_DRAWS
 from ._scoring import pointwise_log_likelihood
 
 __all__ = [

@@ -237,9 +237,9 @@ def test_trace_layout_for_every_covariance_type(blobs_2d, covariance_type):
 
 
 def test_category_draws_are_dropped_when_they_would_be_large(monkeypatch, seed_data):
-    from bayes_gmm import _estimator
+    from bayes_gmm import _fitting
 
-    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 1000)
+    monkeypatch.setattr(_fitting, "MAX_POINTWISE_DRAWS", 1000)
     X, _ = seed_data
     est = BayesianMCMCMixture(**FAST).fit(X)
     assert "category" not in est.sample_trace_.posterior
@@ -495,12 +495,12 @@ def test_draws_auto_stops_at_the_first_run_when_it_converges(seed_fit):
 def _grow_chains(monkeypatch, lengths):
     """Make draws="auto" start with ``lengths[0]`` draws per chain and continue to each
     later length in turn, whatever the diagnostics say (their rule is tested on its own)."""
-    from bayes_gmm import _estimator
+    from bayes_gmm import _fitting
     from bayes_gmm._sampling import budget
 
     monkeypatch.setattr(budget, "AUTO_DRAWS", lengths[0])
     later = iter(lengths[1:])
-    monkeypatch.setattr(_estimator, "next_chain_length", lambda *args: next(later, None))
+    monkeypatch.setattr(_fitting, "next_chain_length", lambda *args: next(later, None))
 
 
 def test_draws_auto_continues_the_chains_it_started(monkeypatch, seed_data):
@@ -543,11 +543,11 @@ def test_draws_auto_continues_the_chains_it_started(monkeypatch, seed_data):
 
 
 def test_draws_auto_drops_category_draws_that_grew_too_large(monkeypatch, seed_data):
-    from bayes_gmm import _estimator
+    from bayes_gmm import _fitting
 
     _grow_chains(monkeypatch, [50, 200])
     # The first run's categories (2 x 50 x 500) fit under the bound, the final ones not.
-    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 100_000)
+    monkeypatch.setattr(_fitting, "MAX_POINTWISE_DRAWS", 100_000)
     X, _ = seed_data
     with pytest.warns(ConvergenceWarning):
         est = BayesianMCMCMixture(max_draws=200, random_state=0).fit(X)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
-from bayes_gmm._estimator import MAX_POINTWISE_DRAWS
+from bayes_gmm._fitting import MAX_POINTWISE_DRAWS
 from bayes_gmm.datasets import make_notebook_data
 
 N_LARGE = 200_000

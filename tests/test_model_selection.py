@@ -34,11 +34,11 @@ def test_waic_and_loo_prefer_the_true_number_of_components(seed_fit, seed_data):
 
 
 def test_waic_is_computed_when_the_log_likelihood_was_not_stored(monkeypatch, seed_data):
-    from bayes_gmm import _estimator
+    from bayes_gmm import _fitting
 
     X, _ = seed_data
     stored = BayesianMCMCMixture(**FAST).fit(X)
-    monkeypatch.setattr(_estimator, "MAX_POINTWISE_DRAWS", 10)
+    monkeypatch.setattr(_fitting, "MAX_POINTWISE_DRAWS", 10)
     dropped = BayesianMCMCMixture(**FAST).fit(X)
     assert "log_likelihood" not in dropped.sample_trace_.groups()
     assert dropped.waic().elpd_waic == pytest.approx(stored.waic().elpd_waic)

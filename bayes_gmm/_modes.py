@@ -64,7 +64,8 @@ def chain_modes(X, posterior, spec, sample_weight=None):
     return {
         "log_likelihood": levels,
         "log_likelihood_sd": spreads,
-        "n_clusters": [int(np.unique(p).size) for p in partitions],
+        # The noise component's points (category k) are no cluster.
+        "n_clusters": [int(np.unique(p[p < spec.n_components]).size) for p in partitions],
         "mode": group_chains(levels, spreads, partitions),
     }
 

@@ -234,9 +234,10 @@ def plot_category_trace(est, i, ax=None, chain=0):
     ax = _new_axes(ax)
     category = posterior["category"].isel(chain=chain, sample=i).to_numpy()
     ax.plot(category, drawstyle="steps-mid")
-    k = est._spec.n_components
-    ax.set_ylim(-0.1, k - 1 + 0.1)
-    ax.set_yticks(range(k))
+    # A noise component's category is the last, k.
+    k, n_categories = est._spec.n_components, est._spec.n_categories
+    ax.set_ylim(-0.1, n_categories - 1 + 0.1)
+    ax.set_yticks(range(n_categories), [*map(str, range(k)), "noise"][:n_categories])
     ax.set_xlabel("draw")
     ax.set_ylabel(f"category of point {i}")
     return ax

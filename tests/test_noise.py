@@ -237,6 +237,24 @@ def test_a_noise_fit_samples_scores_and_counts_its_parameter(noise_fit):
     )
 
 
+def test_diagnostics_and_plots_show_noise_apart(noise_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bayes_gmm.plotting import plot_category_trace, plot_cluster_posterior, plot_mixture
+
+    # The noise points are no cluster of the chains' modal partitions.
+    assert noise_fit.convergence_["chain_modes"]["n_clusters"] == [2, 2]
+    outlier = X_NOISY.shape[0] - 1
+    ticks = [t.get_text() for t in plot_cluster_posterior(noise_fit, outlier).get_xticklabels()]
+    assert ticks == ["0", "1", "noise"]
+    ax = plot_category_trace(noise_fit, outlier)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "noise"]
+    assert set(ax.lines[0].get_ydata()) == {2}
+    ax = plot_mixture(noise_fit)
+    assert "noise" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
 def test_save_and_load_keep_the_noise_component(noise_fit, tmp_path):
     noise_fit.save(tmp_path / "fit.nc")
     loaded = BayesianMCMCMixture.load(tmp_path / "fit.nc")

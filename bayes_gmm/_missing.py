@@ -253,10 +253,7 @@ def _conditionals(X, observed, draws, covariance):
     mu_m = draws.means[..., missing]
     cov_mm = covariance[..., missing, :][..., missing]
     if not observed.any():
-        log_weights = np.log(draws.weights)
-        if draws.noise_weight is not None:
-            log_weights = np.column_stack([log_weights, np.log(draws.noise_weight)])
-        log_joint_ = np.repeat(log_weights[..., None], X.shape[0], axis=-1)
+        log_joint_ = np.repeat(draws.log_weights()[..., None], X.shape[0], axis=-1)
         centre = np.broadcast_to(mu_m[:, :, None], (*mu_m.shape[:2], X.shape[0], mu_m.shape[-1]))
         return log_joint_, centre, np.linalg.cholesky(cov_mm)
     x_o = X[:, observed]

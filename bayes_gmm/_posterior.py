@@ -41,6 +41,14 @@ class Draws(NamedTuple):
         """Components, and the noise component if there is one."""
         return self.weights.shape[1] + (self.noise_weight is not None)
 
+    def log_weights(self):
+        """log of every category's weight, noise last: (S, k) or (S, k + 1). A row with
+        no entry observed has these as its log-joint: every density of nothing is 1."""
+        log_weights = np.log(self.weights)
+        if self.noise_weight is None:
+            return log_weights
+        return np.column_stack([log_weights, np.log(self.noise_weight)])
+
     def take(self, index):
         """The draws ``index`` picks (a slice or indices along the draw axis)."""
         return Draws(*(None if values is None else values[index] for values in self))
@@ -267,6 +275,8 @@ def sample_predictive(rng, draws, n_samples, noise_box=None):
         points = mean + np.linalg.solve(np.swapaxes(factor, -1, -2), noise[..., None])[..., 0]
     if gaussian.size == n_samples:
         return points, y
-    X = sample_in_box(rng, noise_box, n_samples)
+    X = np.empty((n_samples, points.shape[1]))
     X[gaussian] = points
-    return X, np.where(y < k, y, -1)
+    in_noise = y == k
+    X[in_noise] = sample_in_box(rng, noise_box, int(in_noise.sum()))
+    return X, np.where(in_noise, -1, y)

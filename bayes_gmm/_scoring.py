@@ -124,11 +124,7 @@ def _map_blocks(X, draws, write):
         return
     for observed, rows in patterns:
         if not observed.any():
-            # Every component's density of no entry is 1, the noise component's too.
-            log_weights = np.log(draws.weights)
-            if draws.noise_weight is not None:
-                log_weights = np.column_stack([log_weights, np.log(draws.noise_weight)])
-            write(rows, np.repeat(log_weights[:, :, None], rows.size, axis=2))
+            write(rows, np.repeat(draws.log_weights()[:, :, None], rows.size, axis=2))
     for observed, rows, marginal in pattern_marginals(draws, patterns):
         _map_pattern_blocks(X[rows][:, observed], marginal, write, rows)
 

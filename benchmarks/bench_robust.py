@@ -11,8 +11,10 @@ process, on one data set at a time:
   real points; each fit to the contaminated data is scored by the adjusted Rand index of
   its labels of those points against the clean fit's (a point labelled noise counts as a
   cluster of its own): the Gaussian mixture at k = 2, and with ``noise_component=True``.
-- **Noise.** The noise fit's share of the outliers labelled -1 (recall) and of the real
-  points labelled -1 (false noise).
+- **Noise.** The noise fit's share of the outliers labelled -1 (recall), the same among
+  the outliers outside the real data's bounding box (a quarter of them land inside it,
+  some among the eruptions, where no method can tell them apart), and the share of the
+  real points labelled -1 (false noise).
 - **Sparse mixture.** ``n_clusters_`` of ``weight_concentration="sparse"`` (10
   components) with and without the noise component, and the fits' times side by side.
 """
@@ -62,7 +64,7 @@ def main(seeds):
     r_hat = clean.convergence_["max_r_hat"]
     print(f"Old Faithful, {n_real} eruptions; clean fit max R-hat {r_hat:.3f}")
     header = (
-        f"{'seed':>4}{'ARI gauss':>11}{'ARI noise':>11}{'recall':>8}{'false':>7}"
+        f"{'seed':>4}{'ARI gauss':>11}{'ARI noise':>11}{'recall':>8}{'outside':>9}{'false':>7}"
         f"{'k sparse':>10}{'k sp+noise':>12}{'t sparse':>10}{'t sp+noise':>12}{'R-hat':>7}"
     )
     print(header)
@@ -71,6 +73,8 @@ def main(seeds):
         gaussian, _ = _fit(X_noisy, n_components=2, covariance_type="full")
         noise, _ = _fit(X_noisy, n_components=2, covariance_type="full", noise_component=True)
         labels = noise.labels_
+        outliers = X_noisy[n_real:]
+        outside = ((outliers < X.min(axis=0)) | (outliers > X.max(axis=0))).any(axis=1)
         sparse = {"n_components": 10, "covariance_type": "full", "weight_concentration": "sparse"}
         sparse_gaussian, t_gaussian = _fit(X_noisy, **sparse)
         sparse_noise, t_noise = _fit(X_noisy, **sparse, noise_component=True)
@@ -78,7 +82,9 @@ def main(seeds):
             f"{seed:>4}"
             f"{adjusted_rand_score(clean.labels_, gaussian.labels_[:n_real]):>11.3f}"
             f"{adjusted_rand_score(clean.labels_, labels[:n_real]):>11.3f}"
-            f"{np.mean(labels[n_real:] == -1):>8.2f}{np.mean(labels[:n_real] == -1):>7.3f}"
+            f"{np.mean(labels[n_real:] == -1):>8.2f}"
+            f"{np.mean(labels[n_real:][outside] == -1):>9.2f}"
+            f"{np.mean(labels[:n_real] == -1):>7.3f}"
             f"{sparse_gaussian.n_clusters_:>10}{sparse_noise.n_clusters_:>12}"
             f"{t_gaussian:>10.1f}{t_noise:>12.1f}{noise.convergence_['max_r_hat']:>7.3f}"
         )

@@ -251,7 +251,7 @@ def test_tempered_draws_are_the_same_sequential_or_parallel(monkeypatch):
 def test_draws_auto_continues_every_replica(monkeypatch):
     """An extension goes on from each chain's hotter replicas and its fixed ladder, as
     one longer run of the chain would, and appends to the first run's draws."""
-    from bayes_gmm import _estimator
+    from bayes_gmm import _fitting
     from bayes_gmm._sampling import budget
     from bayes_gmm._sampling.gibbs import GibbsMixtureStep
 
@@ -273,7 +273,7 @@ def test_draws_auto_continues_every_replica(monkeypatch):
     monkeypatch.setattr(GibbsMixtureStep, "begin_chain", begin_chain)
     monkeypatch.setattr(budget, "AUTO_DRAWS", 50)
     lengths = iter([120])
-    monkeypatch.setattr(_estimator, "next_chain_length", lambda *args: next(lengths, None))
+    monkeypatch.setattr(_fitting, "next_chain_length", lambda *args: next(lengths, None))
     auto = _quiet_fit(**settings, max_draws=120)
     assert begun[:2] == [None, None]
     assert begun[2] is ended[0] and begun[3] is ended[1]

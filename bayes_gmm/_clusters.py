@@ -77,9 +77,14 @@ def cluster_draws(spec, posterior, clusters):
     noise = {}
     if spec.noise_box is not None:
         noise = {"noise_weight": np.asarray(posterior["noise_weight"]).reshape(-1)}
+    if spec.sampled_df:
+        values["degrees_of_freedom"] = np.asarray(posterior["degrees_of_freedom"]).reshape(
+            -1, *spec.df_shape
+        )
     if clusters is None:
         return spec, {**values, **noise}
     draw_index, component_index = clusters
+    values_all = values
     weights = select(values["weights"], draw_index, component_index)
     covariance_values, cluster_covariance = covariance.select_components(
         values[covariance.trace_name], draw_index, component_index
@@ -90,6 +95,11 @@ def cluster_draws(spec, posterior, clusters):
         covariance.trace_name: covariance_values,
         **{name: value[draw_index] for name, value in noise.items()},
     }
+    if spec.sampled_df:
+        df = values_all["degrees_of_freedom"]
+        values["degrees_of_freedom"] = (
+            select(df, draw_index, component_index) if spec.df_shape else df[draw_index]
+        )
     return replace(
         spec, n_components=component_index.shape[1], covariance=cluster_covariance
     ), values
@@ -122,6 +132,7 @@ def cluster_posteriors(spec, posterior, clusters):
     covariance = cluster_spec.covariance
     dims = {
         "noise_weight": (),
+        "degrees_of_freedom": ("cluster",) if spec.df_shape else (),
         "weights": ("cluster",),
         "means": ("cluster", "feature"),
         covariance.trace_name: tuple(

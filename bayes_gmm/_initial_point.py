@@ -34,6 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._noise import initial_noise_weight
 from ._spec import data_scales, resolve_spec
+from ._student_t import initial_degrees_of_freedom
 
 # k-means on more points than this only refines what a subsample already finds.
 _KMEANS_MAX_POINTS = 10_000
@@ -284,6 +285,7 @@ def initial_point(X, spec, labels, centers, sample_weight=None):
         ),
         **({"category": category} if sample_weight is None else {}),
         **({} if spec.noise_box is None else {"noise_weight": initial_noise_weight(n)}),
+        **({"degrees_of_freedom": initial_degrees_of_freedom(spec)} if spec.sampled_df else {}),
     }
 
 

@@ -53,6 +53,8 @@ def check_missing_values(X, params, weighted):
         )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
+    if params["distribution"] == "student_t":
+        reasons.append("distribution='student_t' (not yet)")
     if reasons:
         raise ValueError(
             f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "

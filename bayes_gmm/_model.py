@@ -48,6 +48,7 @@ from ._clusters import COMPONENT_COUNTS
 from ._missing import missing_layout
 from ._noise import NOISE_WEIGHT_PRIOR, log_widths
 from ._spec import OBSERVED
+from ._student_t import DF_PRIOR
 
 
 def model_coords(n_components, feature_names, n_samples):
@@ -95,13 +96,14 @@ def build_latent_model(X, spec, coords, transformed=False, sample_weight=None):
         )
         covariance = spec.covariance.pymc_prior(transformed)
         noise_weight = _noise_weight(spec, no_transform)
+        df = _degrees_of_freedom(spec, no_transform)
         if np.isnan(X).any():
             _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
             return model
-        if sample_weight is not None or noise_weight is not None:
+        if sample_weight is not None or noise_weight is not None or spec.student_t:
             inputs, signature = spec.covariance.pymc_components(covariance)
             _mixture_observed(
-                X, spec, weights, means, inputs, signature, sample_weight, noise_weight
+                X, spec, weights, means, inputs, signature, sample_weight, noise_weight, df
             )
             return model
         category = pm.Categorical("category", p=weights, dims="sample")
@@ -152,6 +154,7 @@ def build_marginal_model(X, spec, coords, sample_weight=None):
             "means", pt.concatenate(columns, axis=1), dims=("component", "feature")
         )
         noise_weight = _noise_weight(spec, {})
+        df = _degrees_of_freedom(spec, {})
         inputs, signature = spec.covariance.pymc_marginal()
         if np.isnan(X).any():
             # The sds, or the full types' matrices (the Bartlett factors' deterministic).
@@ -159,7 +162,7 @@ def build_marginal_model(X, spec, coords, sample_weight=None):
             _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
         else:
             _mixture_observed(
-                X, spec, weights, means, inputs, signature, sample_weight, noise_weight
+                X, spec, weights, means, inputs, signature, sample_weight, noise_weight, df
             )
     return model
 
@@ -170,6 +173,37 @@ def _noise_weight(spec, transform):
         return None
     a, b = NOISE_WEIGHT_PRIOR
     return pm.Beta("noise_weight", alpha=a, beta=b, **transform)
+
+
+def _degrees_of_freedom(spec, transform):
+    """The t components' degrees of freedom: a parameter with the prior of .._student_t,
+    the fixed value, or None for Gaussian components."""
+    if not spec.student_t:
+        return None
+    if not spec.sampled_df:
+        return spec.t_degrees_of_freedom
+    shape, rate = DF_PRIOR
+    dims = {"dims": "component"} if spec.df_shape else {}
+    return pm.Gamma("degrees_of_freedom", alpha=shape, beta=rate, **dims, **transform)
+
+
+def _as_t(log_components, at_means, df, n_features):
+    """log w_c + log t_df(x | mu_c, Sigma_c) from the Gaussian log w_c + log Normal(x |
+    mu_c, Sigma_c) (n, k) and its value at each component's own mean, ``at_means`` (k, k),
+    whose diagonal is log w_c - 1/2 log |Sigma_c| - d / 2 log 2 pi: the difference is
+    -delta / 2 (see .._student_t). Works for every covariance type's expression."""
+    d = n_features
+    peak = pt.diagonal(at_means, axis1=-2, axis2=-1)[..., None, :]
+    delta = pt.maximum(-2.0 * (log_components - peak), 0.0)
+    df = pt.as_tensor(df).flatten()
+    return (
+        peak
+        + 0.5 * d * np.log(2 * np.pi)
+        + pt.gammaln((df + d) / 2)
+        - pt.gammaln(df / 2)
+        - 0.5 * d * pt.log(df * np.pi)
+        - 0.5 * (df + d) * pt.log1p(delta / df)
+    )
 
 
 def _with_noise(log_components, noise_weight, noise_log_density):
@@ -218,11 +252,14 @@ def _observed_with_missing(X, spec, weights, means, covariance, noise_weight=Non
     )
 
 
-def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight, noise_weight):
+def _mixture_observed(
+    X, spec, weights, means, inputs, signature, sample_weight, noise_weight, df=None
+):
     """The observed rows' density, categories summed out, each row's log-density times its
     weight when there are weights. ``inputs`` (with their ``signature``) are what the
     covariance type's ``pymc_log_components`` takes; ``noise_weight`` is the noise
-    component's, or None."""
+    component's, or None; ``df`` the t components' degrees of freedom (a variable or a
+    number), or None for Gaussian components."""
     weighted = sample_weight is not None
     if weighted:
         inputs = (*inputs, pm.Data("sample_weight", sample_weight, dims="sample"))
@@ -230,21 +267,33 @@ def _mixture_observed(X, spec, weights, means, inputs, signature, sample_weight,
     if noised:
         inputs = (*inputs, noise_weight)
         noise_log_density = np.full(X.shape[0], -log_widths(spec.noise_box).sum())
+    t_input = isinstance(df, pt.TensorVariable)
+    if t_input:
+        inputs = (*inputs, df)
 
     def mixture_logp(value, weights, means, *inputs):
         """log sum_c w_c Normal(x | mu_c, Sigma_c) for each row of ``value`` (and the
         noise component's term), weighted."""
+        t_df = df
+        if t_input:
+            *inputs, t_df = inputs
         if noised:
             *inputs, nu = inputs
         if weighted:
             *inputs, row_weight = inputs
         log_components = spec.covariance.pymc_log_components(value, weights, means, *inputs)
+        if t_df is not None:
+            own_means = means.reshape((spec.n_components, spec.n_features))
+            at_means = spec.covariance.pymc_log_components(own_means, weights, means, *inputs)
+            log_components = _as_t(log_components, at_means, t_df, spec.n_features)
         if noised:
             log_components = _with_noise(log_components, nu, noise_log_density)
         log_density = pt.logsumexp(log_components, axis=-1)
         return row_weight * log_density if weighted else log_density
 
     extra = (",()" if weighted else "") + (",()" if noised else "")
+    if t_input:
+        extra += ",(k)" if spec.df_shape else ",()"
     return pm.CustomDist(
         OBSERVED,
         weights,

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._noise import log_widths, sample_in_box
+from ._student_t import t_log_density
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in one block of (draws, components, points): about a megabyte, cache-sized.
@@ -27,7 +28,9 @@ class Draws(NamedTuple):
     A mixture with a noise component (:mod:`._noise`) adds its weight (S,) and the log
     widths of its box (S, d), usually a broadcast view of one row; ``weights`` are then
     the Gaussian components' shares of the whole mixture, summing to 1 - noise weight.
-    Every function of draws then has a category more, the last, for noise.
+    Every function of draws then has a category more, the last, for noise. Student-t
+    components add their degrees of freedom (S, k); the precision factors are then those
+    of their scale matrices.
     """
 
     weights: np.ndarray
@@ -35,6 +38,7 @@ class Draws(NamedTuple):
     precision_cholesky: np.ndarray
     noise_weight: np.ndarray | None = None
     noise_log_widths: np.ndarray | None = None
+    degrees_of_freedom: np.ndarray | None = None
 
     @property
     def n_categories(self):
@@ -78,12 +82,22 @@ def _is_full(precision_cholesky):
     return precision_cholesky.ndim == 4
 
 
-def log_joint(X, weights, means, precision_cholesky, noise_weight=None, noise_log_widths=None):
+def log_joint(
+    X,
+    weights,
+    means,
+    precision_cholesky,
+    noise_weight=None,
+    noise_log_widths=None,
+    degrees_of_freedom=None,
+):
     """log w_c + log Normal(x_i | mu_c, Sigma_c) for every draw, component and point.
 
     Shapes: X (n, d), weights (S, k), means (S, k, d), precision_cholesky (S, k, d) or
     (S, k, d, d) -> (S, k, n); with a noise component (see :class:`Draws`) a last row
-    log noise_weight - log volume, (S, k + 1, n). Component-major, so every reduction over
+    log noise_weight - log volume, (S, k + 1, n). Student-t components (their
+    ``degrees_of_freedom`` (S, k)) have their t density in place of the Normal's.
+    Component-major, so every reduction over
     components runs across contiguous rows of length n rather than along a short last
     axis, several times slower in NumPy. A Fortran-ordered ``X`` makes each feature's
     column contiguous too.
@@ -91,7 +105,22 @@ def log_joint(X, weights, means, precision_cholesky, noise_weight=None, noise_lo
     if noise_weight is not None:
         noise = noise_log_joint(noise_weight, noise_log_widths)[:, None, None]
         noise = np.broadcast_to(noise, (weights.shape[0], 1, X.shape[0]))
-        return np.concatenate([log_joint(X, weights, means, precision_cholesky), noise], axis=1)
+        components = log_joint(
+            X, weights, means, precision_cholesky, None, None, degrees_of_freedom
+        )
+        return np.concatenate([components, noise], axis=1)
+    if degrees_of_freedom is not None:
+        log_normal = log_joint(X, np.ones_like(weights), means, precision_cholesky)
+        diagonal = (
+            np.diagonal(precision_cholesky, axis1=-2, axis2=-1)
+            if _is_full(precision_cholesky)
+            else precision_cholesky
+        )
+        half_log_det = -np.log(diagonal).sum(-1)[..., None]
+        log_t, _ = t_log_density(
+            log_normal, half_log_det, degrees_of_freedom[..., None], X.shape[1]
+        )
+        return log_t + np.log(weights)[..., None]
     n_draws, n_components = weights.shape
     n_points, n_features = X.shape
     full = _is_full(precision_cholesky)
@@ -228,6 +257,14 @@ def draws_of(posterior, spec, n_draws=None):
         means=np.asarray(posterior["means"]).reshape(-1, k, d)[keep],
         precision_cholesky=covariance.precision_cholesky(values[keep]),
     )
+    if spec.student_t:
+        nu = spec.t_degrees_of_freedom
+        if spec.sampled_df:
+            nu = np.asarray(posterior["degrees_of_freedom"], dtype=float)
+            nu = nu.reshape(-1, *spec.df_shape)[keep]
+            # One shared by the components: a column, broadcast over them.
+            nu = nu if spec.df_shape else nu[:, None]
+        draws = draws._replace(degrees_of_freedom=np.broadcast_to(nu, draws.weights.shape))
     if spec.noise_box is None:
         return draws
     # The trace's weights are the Gaussian components' shares among themselves.
@@ -268,6 +305,10 @@ def sample_predictive(rng, draws, n_samples, noise_box=None):
     mean = draws.means[which, component]
     factor = draws.precision_cholesky[which, component]
     noise = rng.standard_normal(mean.shape)
+    if draws.degrees_of_freedom is not None:
+        # A t point: the Gaussian's deviation over the root of a Gamma(nu / 2, nu / 2) scale.
+        nu = draws.degrees_of_freedom[which, component]
+        noise /= np.sqrt(rng.gamma(nu / 2, 2 / nu))[:, None]
     if not _is_full(draws.precision_cholesky):
         points = mean + noise / factor
     else:

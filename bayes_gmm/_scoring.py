@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ._missing import missing_patterns, pattern_marginals
 from ._posterior import draws_of, log_joint, noise_log_joint
 from ._spec import OBSERVED
+from ._student_t import t_log_density
 
 _LOG_2PI = np.log(2 * np.pi)
 # Floats in the (draws, components, points) log-joint of one block: 4 MB. Of 2^15, 2^17
@@ -71,8 +72,11 @@ class _Expansion:
             [(constant + log_weights)[..., None], linear, quadratic], axis=-1
         )
         # A zero weight gives a log-joint of exactly -inf: no rounding to bound.
+        finite_log_weights = np.where(np.isfinite(log_weights), log_weights, 0.0)
         magnitude = np.abs(np.concatenate([constant[..., None], linear, quadratic], axis=-1))
-        magnitude[..., 0] += np.abs(np.where(np.isfinite(log_weights), log_weights, 0.0))
+        magnitude[..., 0] += np.abs(finite_log_weights)
+        # t components: what turns the Gaussian's log-joint into theirs (.._student_t).
+        self.log_weights, self.half_log_det = finite_log_weights[..., None], -log_det[..., None]
         if draws.noise_weight is not None:
             # The noise component's log-joint is a constant: a row of one coefficient.
             noise = np.zeros((n_draws, 1, coefficients.shape[-1]))
@@ -98,7 +102,15 @@ class _Expansion:
         bound = self.rounding * (self.magnitude @ np.abs(features).max(axis=1)).max()
         if not bound <= _TOLERANCE:
             return log_joint(X, *self.draws)
-        return (self.coefficients @ features).reshape(n_draws, n_components, X.shape[0])
+        values = (self.coefficients @ features).reshape(n_draws, n_components, X.shape[0])
+        df = self.draws.degrees_of_freedom
+        if df is not None:
+            k = df.shape[1]
+            log_t, _ = t_log_density(
+                values[:, :k] - self.log_weights, self.half_log_det, df[..., None], X.shape[1]
+            )
+            values[:, :k] = log_t + self.log_weights
+        return values
 
 
 def _n_threads():

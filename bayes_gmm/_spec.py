@@ -56,6 +56,25 @@ class MixtureSpec:
     # The noise component's box (:mod:`._noise`): lows and highs (2, d) of the training
     # data; None without a noise component.
     noise_box: np.ndarray | None = None
+    # "student_t" for Student-t components (``._student_t``), with their degrees of
+    # freedom fixed at ``t_degrees_of_freedom``, or a parameter where it is None.
+    distribution: str = "normal"
+    t_degrees_of_freedom: float | None = None
+
+    @property
+    def student_t(self):
+        return self.distribution == "student_t"
+
+    @property
+    def df_shape(self):
+        """Shape of the t components' degrees of freedom: one per component, or one shared
+        where the covariance type ties the components."""
+        return (self.n_components,) if self.covariance.per_component else ()
+
+    @property
+    def sampled_df(self):
+        """Whether the t components' degrees of freedom are a parameter of the model."""
+        return self.student_t and self.t_degrees_of_freedom is None
 
     @property
     def sparse(self):
@@ -76,6 +95,8 @@ class MixtureSpec:
         names = ("weights", "means", self.covariance.trace_name)
         if self.sparse:
             names = (*names, "weight_concentration")
+        if self.sampled_df:
+            names = (*names, "degrees_of_freedom")
         return (*names, "noise_weight") if self.noise_box is not None else names
 
     @property
@@ -88,7 +109,8 @@ class MixtureSpec:
         """Free parameters: weights (the noise weight too), means and covariances (for
         BIC and AIC)."""
         k, d = self.n_components, self.n_features
-        return (self.n_categories - 1) + k * d + self.covariance.n_parameters
+        df = int(np.prod(self.df_shape)) if self.sampled_df else 0
+        return (self.n_categories - 1) + k * d + self.covariance.n_parameters + df
 
     def to_dict(self):
         """Plain numbers and lists, for JSON: one flat dict, the covariance's keys included."""
@@ -113,6 +135,8 @@ class MixtureSpec:
             covariance=covariance_from_dict(values, k, d),
             concentration_prior=_prior_pair(values.get("concentration_prior")),
             noise_box=None if values.get("noise_box") is None else np.asarray(values["noise_box"]),
+            distribution=values.get("distribution", "normal"),
+            t_degrees_of_freedom=values.get("t_degrees_of_freedom"),
             **arrays,
         )
 
@@ -311,4 +335,18 @@ def resolve_spec(params, scales, order_feature):
         concentration_prior=SPARSE_CONCENTRATION_PRIOR if sparse else None,
         # data_scales has refused constant features: the data's box has a volume.
         noise_box=resolve_noise_box(params["noise_component"], scales.box),
+        distribution=params["distribution"],
+        t_degrees_of_freedom=resolve_t_degrees_of_freedom(params),
     )
+
+
+def resolve_t_degrees_of_freedom(params):
+    """The fixed degrees of freedom of t components, or None where they are sampled;
+    refused without t components, where they would mean nothing."""
+    value = params["t_degrees_of_freedom"]
+    if value is not None and params["distribution"] != "student_t":
+        raise ValueError(
+            f"t_degrees_of_freedom={value!r} applies to distribution='student_t' only (got "
+            f"distribution={params['distribution']!r})."
+        )
+    return None if value is None else float(value)

@@ -42,3 +42,9 @@ def t_log_density(log_normal, half_log_det, df, n_features):
         - 0.5 * (df + n_features) * np.log1p(delta / df)
     )
     return log_t, delta
+
+
+def initial_degrees_of_freedom(spec):
+    """Where chains start the degrees of freedom: the prior's mean, in the model's shape."""
+    shape, rate = DF_PRIOR
+    return np.full(spec.df_shape, shape / rate)

@@ -38,11 +38,28 @@ def check_sampler_options(params):
             "sampler='metropolis', the 2015 PyMC notebook's scheme kept for fidelity to "
             "it: use sampler='gibbs' or 'nuts'."
         )
+    if params["distribution"] == "student_t":
+        _check_student_t(params)
     if params["split_merge"] is True and sampler != "gibbs":
         raise ValueError(
             f"split_merge=True adds moves to the Gibbs sampler only (got "
             f"sampler={sampler!r}): use sampler='gibbs', or split_merge=False."
         )
+
+
+def _check_student_t(params):
+    """Refuse what t components cannot take yet, naming the parameter."""
+    refused = {
+        "sampler": params["sampler"] == "metropolis",
+        "n_temperatures": params["n_temperatures"] not in (1, "auto"),
+        "split_merge": params["split_merge"] is True,
+    }
+    for name, value in refused.items():
+        if value:
+            raise ValueError(
+                f"{name}={params[name]!r} cannot be combined with distribution='student_t' "
+                "yet: its updates take Gaussian components. Leave it at its default."
+            )
 
 
 def draw_budget(params):
@@ -80,8 +97,9 @@ def first_run_crossing(params):
 def auto_crossing(params, weighted=False):
     """The settings that "auto" switches on where the chains sit in different modes, or
     None where nothing is "auto" or the sampler has neither tool. ``weighted`` fits have
-    no split-merge moves (they reassign one category per row)."""
-    if params["sampler"] != "gibbs":
+    no split-merge moves (they reassign one category per row); t components take neither
+    tool yet."""
+    if params["sampler"] != "gibbs" or params["distribution"] == "student_t":
         return None
     tools = {}
     if params["n_temperatures"] == "auto":

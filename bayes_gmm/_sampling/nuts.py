@@ -62,8 +62,9 @@ def marginal_initvals(initvals, spec):
         "means_ordered": means[:, a],
         **covariance.marginal_initvals(initvals[covariance.trace_name]),
     }
-    if "noise_weight" in initvals:
-        values["noise_weight"] = initvals["noise_weight"]
+    for name in ("noise_weight", "degrees_of_freedom"):
+        if name in initvals:
+            values[name] = initvals[name]
     if k > 1:
         values["weights_simplex"] = (initvals["weights"] - m) / (1 - k * m)
     others = [j for j in range(spec.n_features) if j != a]

@@ -3,8 +3,8 @@
 Given its component c, a point's scale u_i is Gamma((nu_c + d) / 2, rate (nu_c +
 delta_i) / 2), delta_i its squared Mahalanobis distance from the component (conjugacy of
 the Gamma prior of u with Normal(x | mu, Sigma / u)). Given the scales, the data say
-nothing more about nu_c: its conditional is the prior times prod_i Gamma(u_i | nu_c / 2,
-nu_c / 2), which :func:`sample_degrees_of_freedom` samples by slice sampling on log nu.
+nothing more about nu_c; but the sweep draws nu_c before the scales, with them integrated
+out (:func:`sample_degrees_of_freedom`, slice sampling on log nu), which mixes far faster.
 """
 
 import numpy as np
@@ -27,29 +27,30 @@ def sample_latent_scales(rng, delta, df, n_features):
     return rng.gamma(shape, 2.0 / (df + delta))
 
 
-def df_log_density(log_df, n_points, sum_log_u, sum_u):
-    """log p(nu | u) + log nu, up to a constant, at nu = exp(``log_df``): the Gamma prior
-    times n Gamma(u_i | nu / 2, rate nu / 2) densities, which read the scales through
-    their count, the sum of their logs and their sum; the added log nu is the Jacobian of
-    the log scale."""
+def df_log_density(log_df, delta, n_features):
+    """log p(nu | z, theta, x) + log nu, up to a constant, at nu = exp(``log_df``), the
+    scales integrated out: the Gamma prior times the t densities of the points, which
+    depend on nu through their squared distances ``delta`` from the component. The added
+    log nu is the Jacobian of the log scale."""
     shape, rate = DF_PRIOR
-    nu = np.exp(log_df)
-    half = nu / 2
-    likelihood = n_points * (half * np.log(half) - gammaln(half))
-    likelihood += (half - 1) * sum_log_u - half * sum_u
-    return shape * log_df - rate * nu + likelihood
+    nu, d = np.exp(log_df), n_features
+    log_t = delta.size * (gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * np.log(nu))
+    log_t -= (nu + d) / 2 * np.log1p(delta / nu).sum()
+    return shape * log_df - rate * nu + log_t
 
 
-def sample_degrees_of_freedom(rng, current, n_points, sum_log_u, sum_u):
-    """Slice-sample each nu (one per component, or one shared) given its points' scales,
-    summarised per nu by ``n_points``, ``sum_log_u`` and ``sum_u`` (arrays shaped like
-    ``current``). A nu with no point is drawn from its prior's conditional all the same:
-    the slice update leaves the prior invariant too."""
+def sample_degrees_of_freedom(rng, current, deltas, n_features):
+    """Slice-sample each nu (one per component, or one shared) from its conditional given
+    the categories and the means and scale matrices, the latent scales integrated out:
+    ``deltas`` holds, per nu, the squared distances of its points. The scales, drawn
+    afresh after, then follow from their conditional given the new nu. Integrating them
+    out here is what lets nu move: given the scales, nu is tied to them as they are to
+    it, and a chain that alternates the two crawls. A nu with no point is drawn from its
+    prior's conditional."""
     nu = np.array(current, dtype=float)
-    for index in np.ndindex(nu.shape):
+    for index, delta in zip(np.ndindex(nu.shape), deltas, strict=True):
         x = np.log(nu[index])
-        stats = (n_points[index], sum_log_u[index], sum_u[index])
         for _ in range(_DF_UPDATES):
-            x = slice_sample(rng, lambda y, s=stats: df_log_density(y, *s), x, _DF_WIDTH)
+            x = slice_sample(rng, lambda y, v=delta: df_log_density(y, v, n_features), x, _DF_WIDTH)
         nu[index] = np.exp(x)
     return nu

@@ -55,6 +55,7 @@ from .._posterior import (
     sample_categories,
     sample_categories_given_draws,
 )
+from .._student_t import t_log_density
 from .conditionals import (
     collapsed_categories,
     sample_category_counts,
@@ -63,6 +64,7 @@ from .conditionals import (
     sufficient_statistics,
 )
 from .split_merge import split_merge
+from .student_t import sample_degrees_of_freedom, sample_latent_scales
 
 
 class SweepState(NamedTuple):
@@ -82,6 +84,7 @@ class SweepState(NamedTuple):
     category: np.ndarray
     log_likelihood: float | None = None
     noise_weight: float | None = None
+    degrees_of_freedom: np.ndarray | None = None
 
 
 class GibbsSweep:
@@ -138,6 +141,7 @@ class GibbsSweep:
             self.repetitions is not None
             or self._layout is not None
             or self._noise_log_widths is not None
+            or self.spec.student_t
         )
 
     def from_point(self, point):
@@ -155,7 +159,17 @@ class GibbsSweep:
             concentration=concentration,
             category=point.get("category"),
             noise_weight=float(point["noise_weight"]) if "noise_weight" in point else None,
+            degrees_of_freedom=self._degrees_of_freedom(point),
         )
+
+    def _degrees_of_freedom(self, point):
+        """The t components' degrees of freedom, one per component (k,) however the model
+        ties them, or None for Gaussian components."""
+        spec = self.spec
+        if not spec.student_t:
+            return None
+        value = point.get("degrees_of_freedom", spec.t_degrees_of_freedom)
+        return np.broadcast_to(np.asarray(value, dtype=float), (spec.n_components,))
 
     def to_point(self, state, point):
         """``point`` with the values of ``state``, back in the data's units."""
@@ -169,6 +183,11 @@ class GibbsSweep:
         )
         if state.noise_weight is not None:
             new_point["noise_weight"] = np.asarray(state.noise_weight)
+        if "degrees_of_freedom" in point:
+            tied = point["degrees_of_freedom"].ndim == 0
+            new_point["degrees_of_freedom"] = np.asarray(
+                state.degrees_of_freedom[0] if tied else state.degrees_of_freedom
+            )
         if "category" in point:
             new_point["category"] = np.asarray(state.category, dtype=point["category"].dtype)
         return new_point
@@ -189,7 +208,7 @@ class GibbsSweep:
             draws = Draws(state.weights[None], means[None], factor)
             category = sample_categories_given_draws(rng, Z, draws)[0]
         else:
-            log_p, tempered = self.category_log_weights(state, factor, beta)
+            log_p, tempered, delta = self.category_log_weights(state, factor, beta)
             if self.repetitions is None:
                 category = sample_categories(rng, log_p)
             else:
@@ -239,6 +258,22 @@ class GibbsSweep:
             category_gaussian, means, param = state.category, state.means, state.covariance
         Z, category = Z_gaussian, category_gaussian
         counts, sums = sufficient_statistics(Z, category, spec.n_components)
+        # The statistics the means and covariances see: with t components, scale-weighted
+        # (a row per point, its scale in its component's column); the weights and the
+        # concentration see the counts.
+        held, mean_counts, mean_sums = category, counts, sums
+        degrees_of_freedom = state.degrees_of_freedom
+        if degrees_of_freedom is not None:
+            points = rows if noise else np.arange(Z.shape[0])  # delta's columns
+            distance = delta[category, points]
+            if spec.t_degrees_of_freedom is None:
+                degrees_of_freedom = self._sample_degrees_of_freedom(
+                    rng, category, distance, degrees_of_freedom
+                )
+            scales = sample_latent_scales(rng, distance, degrees_of_freedom[category], Z.shape[1])
+            held = np.zeros((category.size, k))
+            held[np.arange(category.size), category] = scales
+            mean_counts, mean_sums = sufficient_statistics(Z, held, k)
         concentration = state.concentration
         if spec.sparse:
             concentration = sample_concentration(
@@ -251,22 +286,24 @@ class GibbsSweep:
         # the concentration above took the whole counts.
         means = covariance.sample_means(
             rng,
-            beta * counts,
-            beta * sums,
+            beta * mean_counts,
+            beta * mean_sums,
             param,
             self._prior_loc,
             self._prior_scale,
             means,
             spec.order_feature,
         )
-        param = covariance.sample_covariance(rng, Z, category, counts, means, param, beta)
+        param = covariance.sample_covariance(rng, Z, held, counts, means, param, beta)
         value = None
         if log_likelihood:
             factor = covariance.precision_cholesky(param[None])[0]
             value = complete_log_likelihood(Z, category, means, factor)
             if noise:
                 value -= n_noise * self._noise_log_widths.sum()
-        state = SweepState(weights, means, param, concentration, category, value, noise_weight)
+        state = SweepState(
+            weights, means, param, concentration, category, value, noise_weight, degrees_of_freedom
+        )
         return state, {
             "weights_joint_draw": joint_draw,
             **({} if moved is None else {"split_merge_accepted": moved}),
@@ -276,8 +313,10 @@ class GibbsSweep:
 
     def category_log_weights(self, state, factor, beta):
         """The categories' unnormalised log-probabilities at inverse temperature ``beta``
-        (k, n), with the noise component's last ((k + 1, n)), and each row's log
-        Normal(z_i | theta_c)^beta (k, n), which the sparse mixture's update reads too.
+        (k, n), with the noise component's last ((k + 1, n)), each row's log
+        Normal(z_i | theta_c)^beta (k, n), which the sparse mixture's update reads too, and
+        for t components their log-density in its place and the squared Mahalanobis
+        distances (k, n) (None for Gaussian ones).
 
         ``factor`` is the state's precision Cholesky factors with a draw axis. With
         missing entries each row's density is its marginal on its observed ones.
@@ -288,6 +327,14 @@ class GibbsSweep:
             tempered = log_joint(self._Z, *unit)[0]
         else:
             tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
+        delta = None
+        if state.degrees_of_freedom is not None:
+            # t components (untempered, complete rows): their density, and each point's
+            # squared distance from every component, which the scales' update reads.
+            diagonal = factor[0] if factor.ndim == 3 else np.diagonal(factor[0], axis1=-2, axis2=-1)
+            half_log_det = -np.log(diagonal).sum(axis=-1)
+            df = state.degrees_of_freedom[:, None]
+            tempered, delta = t_log_density(tempered, half_log_det[:, None], df, self._Z.shape[1])
         if beta != 1.0:
             tempered *= beta
             if self._layout is not None:
@@ -296,10 +343,22 @@ class GibbsSweep:
                 tempered += (1.0 - beta) * conditional_log_det(self._layout, factor[0])
         log_p = tempered + np.log(state.weights)[:, None]
         if self._noise_log_widths is None:
-            return log_p, tempered
+            return log_p, tempered, delta
         log_p += np.log1p(-state.noise_weight)
         noise_row = np.log(state.noise_weight) + self._noise_log_density(beta)
-        return np.vstack([log_p, np.broadcast_to(noise_row, log_p.shape[1])]), tempered
+        return np.vstack([log_p, np.broadcast_to(noise_row, log_p.shape[1])]), tempered, delta
+
+    def _sample_degrees_of_freedom(self, rng, category, distance, current):
+        """Each component's degrees of freedom given its points' squared distances
+        ``distance``; one shared by every component where the covariance type ties the
+        components."""
+        if not self._covariance.per_component:
+            return np.repeat(
+                sample_degrees_of_freedom(rng, current[:1], [distance], self._Z.shape[1]),
+                current.size,
+            )
+        deltas = [distance[category == c] for c in range(current.size)]
+        return sample_degrees_of_freedom(rng, current, deltas, self._Z.shape[1])
 
     def _noise_log_density(self, beta):
         """log of the noise component's density to the power ``beta`` at each row, its

@@ -8,15 +8,25 @@ from it.
 """
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
+from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning
 
-from bayes_gmm._posterior import Draws, log_joint, precision_cholesky_from_covariance
+from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._posterior import (
+    Draws,
+    log_joint,
+    precision_cholesky_from_covariance,
+    sample_predictive,
+)
 from bayes_gmm._sampling.student_t import sample_degrees_of_freedom, sample_latent_scales
+from bayes_gmm._scoring import category_probabilities, pointwise_log_likelihood
 from bayes_gmm._student_t import DF_PRIOR, t_log_density
-from tests.conftest import P_MIN
+from tests.conftest import COVARIANCE_TYPES, FAST, P_MIN, assert_fitted_sanely
 
 
 @pytest.mark.parametrize("full", [False, True])
@@ -83,3 +93,123 @@ def test_degrees_of_freedom_update_leaves_its_law_invariant():
         updated[i] = sample_degrees_of_freedom(rng, np.array([nu]), [delta], d)[0]
     assert not np.allclose(updated, prior)
     assert stats.kstest(updated, stats.gamma(shape, scale=1 / rate).cdf).pvalue > P_MIN
+
+
+def _t_draws(rng, n_draws, k, d, full):
+    """Random draws of t components with their scale matrices."""
+    weights = rng.dirichlet(np.ones(k), size=n_draws)
+    means = rng.normal(0, 2, (n_draws, k, d))
+    if full:
+        root = rng.normal(size=(n_draws, k, d, d))
+        scale = root @ np.swapaxes(root, -1, -2) + d * np.eye(d)
+        factor = precision_cholesky_from_covariance(scale)
+    else:
+        sd = rng.uniform(0.5, 2.0, (n_draws, k, d))
+        scale, factor = sd[..., None] ** 2 * np.eye(d), 1.0 / sd
+    df = rng.uniform(1.0, 30.0, (n_draws, k))
+    return Draws(weights, means, factor, degrees_of_freedom=df), scale
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_predictions_use_the_t_densities(full):
+    rng = np.random.default_rng(3)
+    draws, scale = _t_draws(rng, 4, 3, 2, full)
+    X = rng.normal(0, 4, (9, 2))
+    expected = np.empty((4, 3, X.shape[0]))
+    for s in range(4):
+        for c in range(3):
+            law = stats.multivariate_t(
+                draws.means[s, c], scale[s, c], df=draws.degrees_of_freedom[s, c]
+            )
+            expected[s, c] = np.log(draws.weights[s, c]) + law.logpdf(X)
+    np.testing.assert_allclose(log_joint(X, *draws), expected, rtol=1e-10)
+    probabilities = np.exp(expected - logsumexp(expected, axis=1, keepdims=True)).mean(axis=0)
+    np.testing.assert_allclose(category_probabilities(X, draws), probabilities.T, rtol=1e-9)
+    np.testing.assert_allclose(
+        pointwise_log_likelihood(X, draws), logsumexp(expected, axis=1), rtol=1e-10
+    )
+
+
+def test_predictive_samples_are_t_distributed():
+    draws = Draws(
+        np.ones((1, 1)),
+        np.zeros((1, 1, 1)),
+        np.full((1, 1, 1), 0.5),
+        degrees_of_freedom=np.full((1, 1), 3.0),
+    )
+    X, _ = sample_predictive(np.random.default_rng(4), draws, 20_000)
+    assert stats.kstest(X[:, 0], stats.t(3.0, scale=2.0).cdf).pvalue > P_MIN
+
+
+# -- fitted estimators ----------------------------------------------------------------
+
+RNG = np.random.default_rng(20261209)
+X_HEAVY = np.concatenate([RNG.standard_t(3, (60, 2)) - 4, RNG.standard_t(3, (50, 2)) + 4])
+
+
+def _fit(X, **params):
+    params = {"n_components": 2, "distribution": "student_t", **FAST, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return BayesianMCMCMixture(**params).fit(X)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_every_covariance_type_takes_t_components(covariance_type):
+    est = _fit(X_HEAVY, covariance_type=covariance_type)
+    assert_fitted_sanely(est, X_HEAVY)
+    df = est.sample_trace_.posterior["degrees_of_freedom"]
+    per_component = est._spec.covariance.per_component
+    assert df.shape[2:] == ((2,) if per_component else ())
+    assert np.shape(est.t_degrees_of_freedom_) == ((2,) if per_component else ())
+    assert np.all(np.asarray(est.t_degrees_of_freedom_) < 20)  # heavy tails, not the prior's mean
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"t_degrees_of_freedom": 4.0},
+        {"sampler": "nuts", "draws": 100},
+        {"noise_component": True},
+        {"n_components": 5, "weight_concentration": "sparse", "draws": 300, "tune": 300},
+    ],
+)
+def test_t_components_with_fixed_df_nuts_noise_and_the_sparse_mixture(params):
+    est = _fit(X_HEAVY, **params)
+    assert_fitted_sanely(est, X_HEAVY)
+    if "t_degrees_of_freedom" in params:
+        assert "degrees_of_freedom" not in est.sample_trace_.posterior
+        assert est.t_degrees_of_freedom_ == 4.0
+    if "weight_concentration" in params:
+        assert est.n_clusters_ == 2
+
+
+def test_save_and_load_keep_t_components(tmp_path):
+    est = _fit(X_HEAVY)
+    est.save(tmp_path / "fit.nc")
+    loaded = BayesianMCMCMixture.load(tmp_path / "fit.nc")
+    np.testing.assert_allclose(loaded.predict_proba(X_HEAVY), est.predict_proba(X_HEAVY))
+    np.testing.assert_allclose(loaded.t_degrees_of_freedom_, est.t_degrees_of_freedom_)
+
+
+@pytest.mark.parametrize(
+    ("params", "weight", "match"),
+    [
+        ({"distribution": "normal", "t_degrees_of_freedom": 3.0}, None, "applies to distribution"),
+        ({"n_temperatures": 3}, None, "n_temperatures=3 cannot be combined"),
+        ({"split_merge": True}, None, "split_merge=True cannot be combined"),
+        ({"sampler": "metropolis"}, None, "sampler='metropolis' cannot be combined"),
+        ({}, np.arange(X_HEAVY.shape[0]) % 3 + 1, "sample_weight cannot be combined"),
+    ],
+)
+def test_what_t_components_cannot_take_is_refused(params, weight, match):
+    est = BayesianMCMCMixture(2, **{"distribution": "student_t", **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(X_HEAVY, sample_weight=weight)
+
+
+def test_missing_entries_with_t_components_are_refused():
+    X = X_HEAVY.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="distribution='student_t' \\(not yet\\)"):
+        BayesianMCMCMixture(2, distribution="student_t").fit(X)

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._noise import NOISE_WEIGHT_PRIOR
+from bayes_gmm._student_t import DF_PRIOR
 from tests.conftest import P_MIN
 
 N_REPLICATIONS = 200
@@ -124,6 +125,17 @@ NOISE_SETTINGS = {
 for _setting in NOISE_SETTINGS.values():
     _setting["noise"] = NOISE_HALF_WIDTH
 
+# Student-t components: degrees of freedom from the estimator's Gamma prior, one per
+# component (shared for the tied types), and each point's scale from its Gamma law.
+N_T_REPLICATIONS = 50
+T_SETTINGS = {
+    "t-diag-d2": {**SETTINGS["diag-halfnormal-d2"]},
+    "t-full-d2-k2": {**SETTINGS["full-d2-k2"]},
+    "t-tied_diag-d1": {**SETTINGS["tied_diag-uniform-d1"]},
+}
+for _setting in T_SETTINGS.values():
+    _setting["student_t"] = True
+
 
 def _n_components(setting):
     return setting.get("n_components", 2)
@@ -164,10 +176,11 @@ def _draw_prior(rng, setting):
     return weights, means, sigma
 
 
-def _simulate(rng, weights, means, covariance, full, spherical=False, noise=None):
+def _simulate(rng, weights, means, covariance, full, spherical=False, noise=None, df=None):
     """N_POINTS from the mixture; ``covariance`` as :func:`_draw_prior` returns it, one sd
     per component where ``spherical``. ``noise``: the noise component's (weight, box),
-    each point uniform in the box with chance weight."""
+    each point uniform in the box with chance weight. ``df``: t components' degrees of
+    freedom (k,), each point's deviation divided by the root of its Gamma scale."""
     k, d = means.shape
     if full:
         matrices = np.broadcast_to(covariance, (k, d, d))
@@ -176,6 +189,8 @@ def _simulate(rng, weights, means, covariance, full, spherical=False, noise=None
         matrices = np.broadcast_to(sd, (k, d))[..., None] ** 2 * np.eye(d)
     z = rng.choice(k, size=N_POINTS, p=weights)
     normal = rng.normal(size=(N_POINTS, d))
+    if df is not None:
+        normal /= np.sqrt(rng.gamma(df[z] / 2, 2 / df[z]))[:, None]
     X = means[z] + np.einsum("nij,nj->ni", np.linalg.cholesky(matrices)[z], normal)
     if noise is not None:
         noise_weight, box = noise
@@ -252,7 +267,15 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
             box = np.array([[-1.0], [1.0]]) * setting["noise"] * np.ones(setting["n_features"])
             noise = (rng.beta(*NOISE_WEIGHT_PRIOR), box)
             noise_params = {"noise_component": box}
-        X = _simulate(rng, weights, means, covariance, full, covariance_type == "spherical", noise)
+        df, t_params = None, {}
+        if setting.get("student_t"):
+            shape, rate = DF_PRIOR
+            size = _n_components(setting) if per_component else 1
+            df = np.broadcast_to(rng.gamma(shape, 1 / rate, size), _n_components(setting))
+            t_params = {"distribution": "student_t"}
+        X = _simulate(
+            rng, weights, means, covariance, full, covariance_type == "spherical", noise, df
+        )
         if setting.get("missing"):
             X = _remove_at_random(np.random.default_rng([seed, replication]), X, setting["missing"])
         est = _fit(
@@ -266,6 +289,7 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
             **setting.get("sd", {}),
             **setting.get("covariance", {}),
             **noise_params,
+            **t_params,
         )
         # The prior is exchangeable, so sorting the truth on the feature the fit ordered
         # on gives a draw from the prior the fit used.
@@ -273,6 +297,7 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
         truth = np.concatenate(
             [
                 [] if noise is None else [noise[0]],
+                [] if df is None else (df[order] if per_component else df[:1]),
                 weights[order][:1],
                 means[order].ravel(),
                 _free_entries(
@@ -291,6 +316,9 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
         noise_draws = []
         if noise is not None:
             noise_draws = [_thinned(posterior["noise_weight"].to_numpy(), (1,))]
+        if df is not None:
+            values = posterior["degrees_of_freedom"].to_numpy()
+            noise_draws.append(_thinned(values, values.shape[2:] or (1,)))
         sampled = np.concatenate(
             [
                 *noise_draws,
@@ -464,6 +492,12 @@ def test_gibbs_sampler_is_calibrated_with_a_noise_component(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", list(T_SETTINGS))
+def test_gibbs_sampler_is_calibrated_with_t_components(name):
+    assert_calibrated(sbc_ranks(T_SETTINGS[name], N_T_REPLICATIONS)[0])
+
+
+@pytest.mark.slow
 def test_sparse_mixture_is_calibrated():
     assert_calibrated(sparse_sbc_ranks()[0])
 
@@ -472,7 +506,7 @@ def _report(name, n_replications, chains):
     if name == "sparse":
         ranks, min_ess = sparse_sbc_ranks(n_replications, chains=chains)
     else:
-        setting = {**SETTINGS, **MISSING_SETTINGS, **NOISE_SETTINGS}[name]
+        setting = {**SETTINGS, **MISSING_SETTINGS, **NOISE_SETTINGS, **T_SETTINGS}[name]
         ranks, min_ess = sbc_ranks(setting, n_replications, chains=chains)
     shares = outer_bin_shares(ranks)
     pooled = shares.mean()
@@ -492,7 +526,9 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Print SBC statistics per setting.")
     parser.add_argument(
-        "--settings", nargs="+", default=[*SETTINGS, *MISSING_SETTINGS, *NOISE_SETTINGS, "sparse"]
+        "--settings",
+        nargs="+",
+        default=[*SETTINGS, *MISSING_SETTINGS, *NOISE_SETTINGS, *T_SETTINGS, "sparse"],
     )
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(

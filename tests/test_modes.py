@@ -125,7 +125,12 @@ def test_chain_modes_on_a_subsample_of_rows_estimates_the_level(monkeypatch, see
 def test_auto_crossing_starts_plain_and_switches_on_only_the_auto_tools():
     from bayes_gmm._sampling.budget import AUTO_TEMPERATURES, auto_crossing, first_run_crossing
 
-    params = {"sampler": "gibbs", "n_temperatures": "auto", "split_merge": "auto"}
+    params = {
+        "sampler": "gibbs",
+        "n_temperatures": "auto",
+        "split_merge": "auto",
+        "distribution": "normal",
+    }
     assert first_run_crossing(params) == {"n_temperatures": 1, "split_merge": False}
     assert auto_crossing(params) == {"n_temperatures": AUTO_TEMPERATURES, "split_merge": True}
     mixed = {**params, "n_temperatures": 3}
@@ -133,6 +138,8 @@ def test_auto_crossing_starts_plain_and_switches_on_only_the_auto_tools():
     assert auto_crossing(mixed) == {"split_merge": True}
     assert auto_crossing({**params, "sampler": "nuts"}) is None
     assert auto_crossing({**params, "n_temperatures": 1, "split_merge": False}) is None
+    # t components take neither tool yet.
+    assert auto_crossing({**params, "distribution": "student_t"}) is None
 
 
 def test_auto_crossing_is_accepted_by_the_samplers_without_the_tools(seed_data):

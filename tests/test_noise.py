@@ -138,7 +138,7 @@ def test_tempered_noise_category_integrates_the_missing_entries_out(covariance_t
     point = {"weights": np.array([0.4, 0.6]), "means": means, trace_name: param}
     state = sweep.from_point({**point, "noise_weight": np.asarray(0.2)})
     factor = sweep._covariance.precision_cholesky(state.covariance[None])
-    ours, _ = sweep.category_log_weights(state, factor, beta)
+    ours, *_ = sweep.category_log_weights(state, factor, beta)
     volume = np.prod(BOX[1] - BOX[0])
     for i, row in enumerate(X):
         exact = np.empty(3)

@@ -26,7 +26,13 @@ from bayes_gmm._posterior import (
 from bayes_gmm._sampling.student_t import sample_degrees_of_freedom, sample_latent_scales
 from bayes_gmm._scoring import category_probabilities, pointwise_log_likelihood
 from bayes_gmm._student_t import DF_PRIOR, t_log_density
-from tests.conftest import COVARIANCE_TYPES, FAST, P_MIN, assert_fitted_sanely
+from tests.conftest import (
+    COVARIANCE_TYPES,
+    FAST,
+    P_MIN,
+    assert_fitted_sanely,
+    assert_posterior_means_agree,
+)
 
 
 @pytest.mark.parametrize("full", [False, True])
@@ -213,3 +219,24 @@ def test_missing_entries_with_t_components_are_refused():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="distribution='student_t' \\(not yet\\)"):
         BayesianMCMCMixture(2, distribution="student_t").fit(X)
+
+
+# -- the chains (slow) ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_gibbs_and_nuts_agree_with_t_components(covariance_type):
+    """Two independent samplers of one posterior: the Gibbs sweep's latent scales and
+    degrees-of-freedom updates against NUTS on the t density, posterior means within
+    Monte Carlo error."""
+    params = {"covariance_type": covariance_type, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gibbs = BayesianMCMCMixture(2, distribution="student_t", draws=4000, **params)
+        nuts = BayesianMCMCMixture(
+            2, distribution="student_t", sampler="nuts", draws=1000, **params
+        )
+        gibbs.fit(X_HEAVY)
+        nuts.fit(X_HEAVY)
+    assert_posterior_means_agree(gibbs, nuts)

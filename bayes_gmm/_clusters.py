@@ -84,7 +84,7 @@ def cluster_draws(spec, posterior, clusters):
     if clusters is None:
         return spec, {**values, **noise}
     draw_index, component_index = clusters
-    values_all = values
+    df = values.get("degrees_of_freedom")
     weights = select(values["weights"], draw_index, component_index)
     covariance_values, cluster_covariance = covariance.select_components(
         values[covariance.trace_name], draw_index, component_index
@@ -95,8 +95,7 @@ def cluster_draws(spec, posterior, clusters):
         covariance.trace_name: covariance_values,
         **{name: value[draw_index] for name, value in noise.items()},
     }
-    if spec.sampled_df:
-        df = values_all["degrees_of_freedom"]
+    if df is not None:
         values["degrees_of_freedom"] = (
             select(df, draw_index, component_index) if spec.df_shape else df[draw_index]
         )

@@ -111,14 +111,11 @@ def log_joint(
         return np.concatenate([components, noise], axis=1)
     if degrees_of_freedom is not None:
         log_normal = log_joint(X, np.ones_like(weights), means, precision_cholesky)
-        diagonal = (
-            np.diagonal(precision_cholesky, axis1=-2, axis2=-1)
-            if _is_full(precision_cholesky)
-            else precision_cholesky
-        )
-        half_log_det = -np.log(diagonal).sum(-1)[..., None]
         log_t, _ = t_log_density(
-            log_normal, half_log_det, degrees_of_freedom[..., None], X.shape[1]
+            log_normal,
+            half_log_det(precision_cholesky)[..., None],
+            degrees_of_freedom[..., None],
+            X.shape[1],
         )
         return log_t + np.log(weights)[..., None]
     n_draws, n_components = weights.shape
@@ -146,6 +143,14 @@ def log_joint(
             z *= 0.5
             out[:, c] -= z
     return out
+
+
+def half_log_det(precision_cholesky):
+    """1/2 log |Sigma_c| of draws' factors, (S, k, d) or (S, k, d, d) -> (S, k): -sum log
+    diag U, since Sigma^-1 = U U^T."""
+    full = _is_full(precision_cholesky)
+    diagonal = np.diagonal(precision_cholesky, axis1=-2, axis2=-1) if full else precision_cholesky
+    return -np.log(diagonal).sum(-1)
 
 
 def noise_log_joint(noise_weight, noise_log_widths):

@@ -37,6 +37,16 @@ log |Sigma_c,mm|o| (and terms equal for every component), and x_m given the rest
 conditional Gaussian with the covariance divided by beta. A swap compares the replicas'
 complete-data log-likelihoods, each at its own imputation, which no later update reads.
 
+Student-t components (``spec.student_t``) are Gaussians whose covariance is divided by a
+latent Gamma scale per point. The sweep draws the categories from the t densities (the
+scales integrated out), each component's degrees of freedom from its conditional given
+the categories, means and scale matrices (scales integrated out too: .student_t), then
+each point's scale from its Gamma conditional, and the means and scale matrices from
+their conditionals given the scale-weighted statistics, which every covariance type
+takes as it takes category counts (a row per point, its scale in its component's
+column), with the counts of points beside. Untempered only, on complete, unweighted
+rows; the model then holds no category per point, as with weights.
+
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
 any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
 on the way in and out.
@@ -51,6 +61,7 @@ from .._noise import log_widths, sample_noise_weight
 from .._posterior import (
     Draws,
     complete_log_likelihood,
+    half_log_det,
     log_joint,
     sample_categories,
     sample_categories_given_draws,
@@ -331,10 +342,9 @@ class GibbsSweep:
         if state.degrees_of_freedom is not None:
             # t components (untempered, complete rows): their density, and each point's
             # squared distance from every component, which the scales' update reads.
-            diagonal = factor[0] if factor.ndim == 3 else np.diagonal(factor[0], axis1=-2, axis2=-1)
-            half_log_det = -np.log(diagonal).sum(axis=-1)
             df = state.degrees_of_freedom[:, None]
-            tempered, delta = t_log_density(tempered, half_log_det[:, None], df, self._Z.shape[1])
+            log_det = half_log_det(factor)[0, :, None]
+            tempered, delta = t_log_density(tempered, log_det, df, self._Z.shape[1])
         if beta != 1.0:
             tempered *= beta
             if self._layout is not None:

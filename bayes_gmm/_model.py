@@ -28,6 +28,12 @@ model too, whose sweep draws them (noise among them) afresh from the parameters;
 models' observed density then adds the noise weight times the box's constant density to
 the Gaussian components', scaled by one minus it (see ``_noise``).
 
+Student-t components (``spec.student_t``) leave the categories out of the Gibbs step's
+model too (its sweep draws them with each point's latent scale); both models' observed
+density is then the t mixture's, each covariance type's Gaussian expression turned into
+the t's through the squared distance it holds (``_as_t``), with the degrees of freedom a
+Gamma-prior parameter or a fixed number.
+
 Missing entries (NaN) leave the categories out of the Gibbs step's model too, and both
 models' observed density is then each row's on its observed entries (each component's
 marginal there), a pattern of missing entries at a time. The observed array holds 0 in

@@ -26,6 +26,7 @@ __all__ = [
     "assert_fitted_sanely",
     "assert_posterior_means_agree",
     "bonferroni_z",
+    "random_draws",
 ]
 
 P_MIN = 1e-3
@@ -37,6 +38,23 @@ FAST = {"draws": 200, "tune": 200, "random_state": 0}
 def bonferroni_z(n_comparisons, alpha=P_MIN):
     """Two-sided z threshold at which any of ``n_comparisons`` tests fails with chance alpha."""
     return stats.norm.isf(alpha / (2 * n_comparisons))
+
+
+def random_draws(rng, n_draws, k, d, full):
+    """Draws with random weights, means and covariance matrices (full, or diagonal with
+    sds as the factors), and the matrices (n_draws, k, d, d)."""
+    from bayes_gmm._posterior import Draws, precision_cholesky_from_covariance
+
+    weights = rng.dirichlet(np.ones(k), size=n_draws)
+    means = rng.normal(0, 2, (n_draws, k, d))
+    if full:
+        root = rng.normal(size=(n_draws, k, d, d))
+        covariance = root @ np.swapaxes(root, -1, -2) + d * np.eye(d)
+        factor = precision_cholesky_from_covariance(covariance)
+    else:
+        sd = rng.uniform(0.5, 2.0, (n_draws, k, d))
+        covariance, factor = sd[..., None] ** 2 * np.eye(d), 1.0 / sd
+    return Draws(weights, means, factor), covariance
 
 
 def assert_fitted_sanely(est, X):

@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._noise import NOISE_WEIGHT_PRIOR, sample_noise_weight
-from bayes_gmm._posterior import Draws, log_joint, precision_cholesky_from_covariance
+from bayes_gmm._posterior import log_joint
 from bayes_gmm._sampling.sweep import GibbsSweep
 from bayes_gmm._scoring import category_probabilities, pointwise_log_likelihood
 from bayes_gmm._spec import data_scales, resolve_spec
@@ -30,6 +30,7 @@ from tests.conftest import (
     assert_fitted_sanely,
     assert_posterior_means_agree,
     bonferroni_z,
+    random_draws,
 )
 
 RNG = np.random.default_rng(20261208)
@@ -43,18 +44,14 @@ BOX = np.array([[-30.0, -30.0], [30.0, 30.0]])
 
 def _noise_draws(rng, n_draws, k, d, full):
     """Random draws with a noise component on ``BOX`` (d = 2), and their covariances."""
-    weights = rng.dirichlet(np.ones(k), size=n_draws)
+    draws, covariance = random_draws(rng, n_draws, k, d, full)
     noise_weight = rng.uniform(0.05, 0.5, n_draws)
-    means = rng.normal(0, 2, (n_draws, k, d))
-    if full:
-        root = rng.normal(size=(n_draws, k, d, d))
-        covariance = root @ np.swapaxes(root, -1, -2) + d * np.eye(d)
-        factor = precision_cholesky_from_covariance(covariance)
-    else:
-        sd = rng.uniform(0.5, 2.0, (n_draws, k, d))
-        covariance, factor = sd[..., None] ** 2 * np.eye(d), 1.0 / sd
     widths = np.broadcast_to(np.log(BOX[1] - BOX[0]), (n_draws, d))
-    draws = Draws(weights * (1 - noise_weight[:, None]), means, factor, noise_weight, widths)
+    draws = draws._replace(
+        weights=draws.weights * (1 - noise_weight[:, None]),
+        noise_weight=noise_weight,
+        noise_log_widths=widths,
+    )
     return draws, covariance
 
 

@@ -32,6 +32,7 @@ from tests.conftest import (
     P_MIN,
     assert_fitted_sanely,
     assert_posterior_means_agree,
+    random_draws,
 )
 
 
@@ -103,17 +104,8 @@ def test_degrees_of_freedom_update_leaves_its_law_invariant():
 
 def _t_draws(rng, n_draws, k, d, full):
     """Random draws of t components with their scale matrices."""
-    weights = rng.dirichlet(np.ones(k), size=n_draws)
-    means = rng.normal(0, 2, (n_draws, k, d))
-    if full:
-        root = rng.normal(size=(n_draws, k, d, d))
-        scale = root @ np.swapaxes(root, -1, -2) + d * np.eye(d)
-        factor = precision_cholesky_from_covariance(scale)
-    else:
-        sd = rng.uniform(0.5, 2.0, (n_draws, k, d))
-        scale, factor = sd[..., None] ** 2 * np.eye(d), 1.0 / sd
-    df = rng.uniform(1.0, 30.0, (n_draws, k))
-    return Draws(weights, means, factor, degrees_of_freedom=df), scale
+    draws, scale = random_draws(rng, n_draws, k, d, full)
+    return draws._replace(degrees_of_freedom=rng.uniform(1.0, 30.0, (n_draws, k))), scale
 
 
 @pytest.mark.parametrize("full", [False, True])

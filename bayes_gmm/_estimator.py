@@ -134,8 +134,10 @@ n_features), or None, default=None
         a few outliers neither widen a component nor take one of their own. The Gibbs
         sweep draws a latent scale per point (a t is a Gaussian whose covariance is
         divided by a Gamma scale) and updates the means and covariances with
-        scale-weighted statistics; NUTS samples the t density. Not yet with tempering,
-        split-merge moves, sample weights, missing entries or ``sampler="metropolis"``.
+        scale-weighted statistics; NUTS samples the t density. With sample weights and
+        missing entries as with Gaussian components (a t's marginal on the observed
+        entries is a t with the same degrees of freedom); not yet with tempering,
+        split-merge moves or ``sampler="metropolis"``.
     t_degrees_of_freedom : float or None, default=None
         The t components' degrees of freedom. None: a parameter, one per component (one
         shared for the tied types), with a Gamma(2, rate=0.1) prior (Juárez and Steel
@@ -760,11 +762,6 @@ n_samples, n_features)
             ``X`` with its missing entries filled in.
         """
         X = self._check_fitted_data(X)
-        if self._spec.student_t:
-            raise ValueError(
-                "impute is not available for distribution='student_t' yet: it draws from "
-                "Gaussian components' conditionals."
-            )
         if n_imputations is None:
             draws = self._posterior_draws(self._n_prediction_draws())
             return imputed_means(X, draws, self._spec.noise_box)

@@ -63,11 +63,6 @@ def _check_data(X, params, sample_weight):
     checked (None for an unweighted fit)."""
     check_sampler_options(params)
     sample_weight = check_sample_weight(sample_weight, X.shape[0], params)
-    if sample_weight is not None and params["distribution"] == "student_t":
-        raise ValueError(
-            "sample_weight cannot be combined with distribution='student_t' yet: a row's "
-            "repetitions would each need a latent scale of their own."
-        )
     check_missing_values(X, params, weighted=sample_weight is not None)
     n_rows = X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
     k = params["n_components"]

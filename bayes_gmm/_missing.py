@@ -53,8 +53,6 @@ def check_missing_values(X, params, weighted):
         )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
-    if params["distribution"] == "student_t":
-        reasons.append("distribution='student_t' (not yet)")
     if reasons:
         raise ValueError(
             f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "
@@ -195,9 +193,12 @@ def conditional_log_det(layout, precision_cholesky):
     return half[layout.pattern].T
 
 
-def impute(rng, Z, layout, category, means, precision_cholesky, beta=1.0):
+def impute(rng, Z, layout, category, means, precision_cholesky, precision_factor=1.0):
     """Draw every missing entry of ``Z`` in place from its component's Gaussian
-    conditional on the row's observed entries, raised to the power ``beta``.
+    conditional on the row's observed entries, with the precision multiplied by
+    ``precision_factor``: a float (the inverse temperature beta; a Gaussian density to the
+    power beta is the Gaussian with its precision times beta), or one per row (a t
+    component's latent scale).
 
     ``layout`` is :func:`missing_layout` of the data; ``category`` (n,), ``means`` (k, d)
     and ``precision_cholesky`` (k, d) or (k, d, d) are one draw's. With the precision
@@ -205,13 +206,14 @@ def impute(rng, Z, layout, category, means, precision_cholesky, beta=1.0):
     L L^T = P_mm, the draw is mu_m - L^-T (L^-1 P_mo (x_o - mu_o) - e), e standard Normal.
     Each row gathers the factor of its pattern and component (:func:`_padded`, P padded
     on the observed entries), so that one batched solve serves every row. With diagonal
-    covariances x_m is just Normal(mu_m, sd_m^2). A Gaussian density to the power beta is
-    the Gaussian with its covariance divided by beta: e is scaled by beta^-1/2.
+    covariances x_m is just Normal(mu_m, sd_m^2). The precision's factor scales e by its
+    inverse square root.
     """
     missing = layout.missing
     noise = rng.standard_normal(missing.shape)
-    if beta != 1.0:
-        noise /= np.sqrt(beta)
+    precision_factor = np.asarray(precision_factor, dtype=float)
+    if np.any(precision_factor != 1.0):
+        noise /= np.sqrt(precision_factor)[..., None]
     if precision_cholesky.ndim == 2:
         rows, features = np.nonzero(missing)
         component = category[rows]
@@ -243,21 +245,26 @@ def pattern_marginals(draws, patterns):
 def _conditionals(X, observed, draws, covariance):
     """For rows ``X`` (r, d) that share the pattern ``observed``: each draw's and
     component's log w_c + log Normal(x_o | ...) (S, k, r), the conditional means of the
-    missing entries given the observed ones (S, k, r, m), and the Cholesky factors of their
-    conditional covariances (S, k, m, m). ``covariance`` (S, k, d, d) is the draws'. With
-    a noise component the log-joint has its row last, (S, k + 1, r); the rest stays the
-    Gaussian components'.
+    missing entries given the observed ones (S, k, r, m), the Cholesky factors of their
+    conditional covariances (S, k, m, m), and with t components the squared distances of
+    the observed entries from each component (S, k, r) (None for Gaussian ones).
+    ``covariance`` (S, k, d, d) is the draws'. With a noise component the log-joint has
+    its row last, (S, k + 1, r); the rest stays the Gaussian components'.
 
     Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om and mu_m + Sigma_mo Sigma_oo^-1 (x_o - mu_o):
-    the Gaussian's conditional; with nothing observed, the weights and the marginal.
+    the Gaussian's conditional; with nothing observed, the weights and the marginal. A t
+    component's is a scale mixture of these with the latent scale's conditional given
+    x_o (see :func:`imputed_draws`); its mean is the same.
     """
     missing = ~observed
     mu_m = draws.means[..., missing]
     cov_mm = covariance[..., missing, :][..., missing]
+    t = draws.degrees_of_freedom is not None
     if not observed.any():
         log_joint_ = np.repeat(draws.log_weights()[..., None], X.shape[0], axis=-1)
         centre = np.broadcast_to(mu_m[:, :, None], (*mu_m.shape[:2], X.shape[0], mu_m.shape[-1]))
-        return log_joint_, centre, np.linalg.cholesky(cov_mm)
+        delta = np.zeros(log_joint_.shape[:1] + mu_m.shape[1:2] + X.shape[:1]) if t else None
+        return log_joint_, centre, np.linalg.cholesky(cov_mm), delta
     x_o = X[:, observed]
     marginal = marginal_draws(draws, observed, covariance)
     log_joint_ = log_joint(x_o, *marginal)
@@ -267,7 +274,11 @@ def _conditionals(X, observed, draws, covariance):
     resid = x_o[None, None] - draws.means[..., None, observed]  # (S, k, r, o)
     centre = mu_m[:, :, None] + np.einsum("skmo,skro->skrm", gain, resid)
     conditional = cov_mm - gain @ np.swapaxes(cov_mo, -1, -2)
-    return log_joint_, centre, np.linalg.cholesky(conditional)
+    delta = None
+    if t:
+        whitened = np.linalg.solve(np.linalg.cholesky(cov_oo)[:, :, None], resid[..., None])[..., 0]
+        delta = (whitened**2).sum(axis=-1)
+    return log_joint_, centre, np.linalg.cholesky(conditional), delta
 
 
 def _covariances(draws):
@@ -291,7 +302,7 @@ def imputed_means(X, draws, noise_box=None):
         if observed.all():
             continue
         for block in np.array_split(rows, max(1, rows.size * draws.weights.size // _BLOCK_ENTRIES)):
-            log_joint_, centre, _ = _conditionals(X[block], observed, draws, covariance)
+            log_joint_, centre, _, _ = _conditionals(X[block], observed, draws, covariance)
             resp = np.exp(log_joint_ - log_joint_.max(axis=1, keepdims=True))
             resp /= resp.sum(axis=1, keepdims=True)
             mean = np.einsum("skr,skrm->rm", resp[:, :k], centre) / n_draws
@@ -305,20 +316,28 @@ def imputed_means(X, draws, noise_box=None):
 def imputed_draws(rng, X, draws, noise_box=None):
     """One completed copy of ``X`` per draw (S, n, d): each row's component drawn from
     p(c | x_o, theta_s), then its missing entries from their conditional Gaussian, or
-    uniform in ``noise_box`` for the noise component."""
+    uniform in ``noise_box`` for the noise component. A t component's missing entries
+    are the conditional Gaussian's with the covariance divided by the row's latent scale,
+    drawn first from its conditional given x_o, Gamma((nu + d_o) / 2, rate (nu +
+    delta_o) / 2): together a draw from the t's conditional."""
     out = np.repeat(X[None], draws.weights.shape[0], axis=0)
     covariance = _covariances(draws)
     k = draws.weights.shape[1]
     for observed, rows in missing_patterns(X) or []:
         if observed.all():
             continue
-        log_joint_, centre, lower = _conditionals(X[rows], observed, draws, covariance)
+        log_joint_, centre, lower, delta = _conditionals(X[rows], observed, draws, covariance)
         n_draws, n_categories, n_rows = log_joint_.shape
         flat = log_joint_.transpose(1, 0, 2).reshape(n_categories, -1)
         category = sample_categories(rng, flat).reshape(n_draws, n_rows)
         gaussian = np.minimum(category, k - 1)  # noise rows are overwritten below
         pick = (np.arange(n_draws)[:, None], gaussian)
         noise = rng.standard_normal((n_draws, n_rows, centre.shape[-1]))
+        if delta is not None:
+            df = draws.degrees_of_freedom[pick]
+            distance = delta[pick[0], gaussian, np.arange(n_rows)[None]]
+            scale = rng.gamma((df + observed.sum()) / 2, 2.0 / (df + distance))
+            noise /= np.sqrt(scale)[..., None]
         completed = centre[pick[0], gaussian, np.arange(n_rows)[None]]
         completed += np.einsum("srmj,srj->srm", lower[pick], noise)
         if noise_box is not None:

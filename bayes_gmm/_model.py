@@ -32,7 +32,8 @@ Student-t components (``spec.student_t``) leave the categories out of the Gibbs 
 model too (its sweep draws them with each point's latent scale); both models' observed
 density is then the t mixture's, each covariance type's Gaussian expression turned into
 the t's through the squared distance it holds (``_as_t``), with the degrees of freedom a
-Gamma-prior parameter or a fixed number.
+Gamma-prior parameter or a fixed number. A row with missing entries has each t's
+marginal on its observed ones: a t with the same degrees of freedom, in fewer dimensions.
 
 Missing entries (NaN) leave the categories out of the Gibbs step's model too, and both
 models' observed density is then each row's on its observed entries (each component's
@@ -104,7 +105,7 @@ def build_latent_model(X, spec, coords, transformed=False, sample_weight=None):
         noise_weight = _noise_weight(spec, no_transform)
         df = _degrees_of_freedom(spec, no_transform)
         if np.isnan(X).any():
-            _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
+            _observed_with_missing(X, spec, weights, means, covariance, noise_weight, df)
             return model
         if sample_weight is not None or noise_weight is not None or spec.student_t:
             inputs, signature = spec.covariance.pymc_components(covariance)
@@ -165,7 +166,7 @@ def build_marginal_model(X, spec, coords, sample_weight=None):
         if np.isnan(X).any():
             # The sds, or the full types' matrices (the Bartlett factors' deterministic).
             covariance = model[spec.covariance.trace_name]
-            _observed_with_missing(X, spec, weights, means, covariance, noise_weight)
+            _observed_with_missing(X, spec, weights, means, covariance, noise_weight, df)
         else:
             _mixture_observed(
                 X, spec, weights, means, inputs, signature, sample_weight, noise_weight, df
@@ -193,13 +194,13 @@ def _degrees_of_freedom(spec, transform):
     return pm.Gamma("degrees_of_freedom", alpha=shape, beta=rate, **dims, **transform)
 
 
-def _as_t(log_components, at_means, df, n_features):
+def _as_t(log_components, peak, df, n_features):
     """log w_c + log t_df(x | mu_c, Sigma_c) from the Gaussian log w_c + log Normal(x |
-    mu_c, Sigma_c) (n, k) and its value at each component's own mean, ``at_means`` (k, k),
-    whose diagonal is log w_c - 1/2 log |Sigma_c| - d / 2 log 2 pi: the difference is
-    -delta / 2 (see .._student_t). Works for every covariance type's expression."""
+    mu_c, Sigma_c) (n, k) and its value at the component's own mean, ``peak`` (n, k) or
+    (1, k), log w_c - 1/2 log |Sigma_c| - d / 2 log 2 pi: the difference is -delta / 2
+    (see .._student_t). ``n_features`` is d, or each row's observed entries (n, 1) with
+    the Gaussians' marginals on them. Works for every covariance type's expression."""
     d = n_features
-    peak = pt.diagonal(at_means, axis1=-2, axis2=-1)[..., None, :]
     delta = pt.maximum(-2.0 * (log_components - peak), 0.0)
     df = pt.as_tensor(df).flatten()
     return (
@@ -223,26 +224,52 @@ def _with_noise(log_components, noise_weight, noise_log_density):
     return pt.concatenate([gaussian, pt.broadcast_to(noise, gaussian[..., :1].shape)], axis=-1)
 
 
-def _observed_with_missing(X, spec, weights, means, covariance, noise_weight=None):
+def _observed_with_missing(X, spec, weights, means, covariance, noise_weight=None, df=None):
     """The observed rows' density, categories summed out, on each row's observed entries.
 
     ``covariance`` is the covariance type's trace variable; ``noise_weight`` the noise
-    component's, or None. The noise density of a row is 1 / the volume of the box's
-    observed features.
+    component's, or None; ``df`` the t components' degrees of freedom, or None. The
+    noise density of a row is 1 / the volume of the box's observed features; a t
+    component's is its marginal on them, a t with the same degrees of freedom.
     """
     layout = missing_layout(X)
+    k, d = spec.n_components, spec.n_features
+    n_patterns = layout.observed.shape[0]
     kernel, signature = spec.covariance.pymc_observed_kernel(covariance)
-    noise = () if noise_weight is None else (noise_weight,)
-    if noise:
+    inputs = () if noise_weight is None else (noise_weight,)
+    if noise_weight is not None:
         noise_log_density = -((~layout.missing) @ log_widths(spec.noise_box))
+        signature += ",()"
+    t_input = isinstance(df, pt.TensorVariable)
+    if t_input:
+        inputs = (*inputs, df)
+        signature += ",(k)" if spec.df_shape else ",()"
 
-    def logp(value, weights, means, kernel, *noise):
+    def logp(value, weights, means, kernel, *inputs):
         """Each row's log-density on its observed entries."""
+        t_df = df
+        if t_input:
+            *inputs, t_df = inputs
         log_components = spec.covariance.pymc_log_components_observed(
             value, weights, means, kernel, layout.observed, layout.pattern
         )
-        if noise:
-            log_components = _with_noise(log_components, noise[0], noise_log_density)
+        if t_df is not None:
+            # Each component's marginal at its own mean, for every pattern: the rows
+            # (pattern p, component c) of the means repeated, pattern p's column c.
+            own_means = pt.tile(means.reshape((k, d)), (n_patterns, 1))
+            at_means = spec.covariance.pymc_log_components_observed(
+                own_means,
+                weights,
+                means,
+                kernel,
+                layout.observed,
+                np.repeat(np.arange(n_patterns), k),
+            ).reshape((n_patterns, k, k))
+            peak = pt.diagonal(at_means, axis1=-2, axis2=-1)[layout.pattern]
+            n_observed = (~layout.missing).sum(axis=1)[:, None]
+            log_components = _as_t(log_components, peak, t_df, n_observed)
+        if noise_weight is not None:
+            log_components = _with_noise(log_components, inputs[0], noise_log_density)
         return pt.logsumexp(log_components, axis=-1)
 
     return pm.CustomDist(
@@ -250,11 +277,11 @@ def _observed_with_missing(X, spec, weights, means, covariance, noise_weight=Non
         weights,
         means,
         kernel,
-        *noise,
+        *inputs,
         logp=logp,
         observed=np.nan_to_num(X, nan=0.0),
         dims=("sample", "feature"),
-        signature=f"(k),(k,d),{signature}{',()' if noise else ''}->(d)",
+        signature=f"(k),(k,d),{signature}->(d)",
     )
 
 
@@ -291,7 +318,8 @@ def _mixture_observed(
         if t_df is not None:
             own_means = means.reshape((spec.n_components, spec.n_features))
             at_means = spec.covariance.pymc_log_components(own_means, weights, means, *inputs)
-            log_components = _as_t(log_components, at_means, t_df, spec.n_features)
+            peak = pt.diagonal(at_means, axis1=-2, axis2=-1)[..., None, :]
+            log_components = _as_t(log_components, peak, t_df, spec.n_features)
         if noised:
             log_components = _with_noise(log_components, nu, noise_log_density)
         log_density = pt.logsumexp(log_components, axis=-1)

@@ -17,14 +17,22 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from bayes_gmm import BayesianMCMCMixture
+from bayes_gmm._missing import imputed_draws
 from bayes_gmm._posterior import (
     Draws,
     log_joint,
     precision_cholesky_from_covariance,
     sample_predictive,
 )
-from bayes_gmm._sampling.student_t import sample_degrees_of_freedom, sample_latent_scales
+from bayes_gmm._sampling.student_t import (
+    TPoints,
+    df_log_density,
+    sample_degrees_of_freedom,
+    sample_latent_scales,
+)
+from bayes_gmm._sampling.sweep import GibbsSweep, SweepState
 from bayes_gmm._scoring import category_probabilities, pointwise_log_likelihood
+from bayes_gmm._spec import data_scales, resolve_spec
 from bayes_gmm._student_t import DF_PRIOR, t_log_density
 from tests.conftest import (
     COVARIANCE_TYPES,
@@ -66,7 +74,7 @@ def test_latent_scale_conditional_is_prior_times_gaussian():
     draws against the numerically normalised product, by a KS test."""
     nu, d, delta = 3.5, 2, 2.7
     rng = np.random.default_rng(1)
-    draws = sample_latent_scales(rng, np.full(5000, delta), nu, d)
+    draws = sample_latent_scales(rng, TPoints(np.full(5000, delta), d), nu)
 
     def unnormalised(u):
         # Normal(x | mu, Sigma / u) as a function of u: u^(d/2) exp(-u delta / 2).
@@ -84,22 +92,82 @@ def test_latent_scale_conditional_is_prior_times_gaussian():
     assert stats.kstest(draws, cdf).pvalue > P_MIN
 
 
-def test_degrees_of_freedom_update_leaves_its_law_invariant():
+def test_summed_scales_of_a_weighted_row_are_the_sum_of_its_points_scales():
+    """A row of weight m with m_c points in a component: one draw of their scales' sum
+    against the sum of m_c single draws (two-sample KS)."""
+    nu, d, delta, m = 2.5, 3, 4.0, 3
+    rng = np.random.default_rng(5)
+    summed = sample_latent_scales(rng, TPoints(np.full(4000, delta), d, np.full(4000, m)), nu)
+    singles = sample_latent_scales(rng, TPoints(np.full(4000 * m, delta), d), nu)
+    assert stats.ks_2samp(summed, singles.reshape(4000, m).sum(axis=1)).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_degrees_of_freedom_update_leaves_its_law_invariant(missing):
     """With nu from its prior and points from the t with nu degrees of freedom, one slice
     update of nu given the points' squared distances (the scales integrated out) leaves
-    nu's marginal at the prior."""
+    nu's marginal at the prior. With ``missing`` each point keeps a random number of its
+    entries: its marginal there is a t with the same nu, in fewer dimensions."""
     rng = np.random.default_rng(2)
     shape, rate = DF_PRIOR
-    n_points, d, n_chains = 12, 2, 1000
+    n_points, d, n_chains = 12, 3, 1000
     prior = rng.gamma(shape, 1 / rate, n_chains)
     updated = np.empty(n_chains)
     for i, nu in enumerate(prior):
         # Standard t points: Normal ones over the root of a Gamma(nu / 2, nu / 2) scale.
         x = rng.standard_normal((n_points, d)) / np.sqrt(rng.gamma(nu / 2, 2 / nu, (n_points, 1)))
-        delta = (x**2).sum(axis=1)
-        updated[i] = sample_degrees_of_freedom(rng, np.array([nu]), [delta], d)[0]
+        dims = rng.integers(1, d + 1, n_points) if missing else np.full(n_points, d)
+        observed = np.arange(d) < dims[:, None]
+        points = TPoints(((x * observed) ** 2).sum(axis=1), dims if missing else d)
+        updated[i] = sample_degrees_of_freedom(rng, np.array([nu]), [points])[0]
     assert not np.allclose(updated, prior)
     assert stats.kstest(updated, stats.gamma(shape, scale=1 / rate).cdf).pvalue > P_MIN
+
+
+def test_degrees_of_freedom_density_counts_a_weighted_row_as_its_repetitions():
+    rng = np.random.default_rng(6)
+    delta, dims, count = rng.gamma(2.0, 1.0, 7), rng.integers(1, 4, 7), rng.integers(1, 5, 7)
+    for log_df in (-1.0, 0.5, 3.0):
+        np.testing.assert_allclose(
+            df_log_density(log_df, TPoints(delta, dims, count)),
+            df_log_density(log_df, TPoints(np.repeat(delta, count), np.repeat(dims, count))),
+            rtol=1e-12,
+        )
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_the_sweep_draws_missing_entries_from_the_t_conditional(covariance_type):
+    """One component, the parameters held fixed: after the sweep's scale and imputation
+    steps a missing entry is t-distributed given the row's observed ones, with nu + d_o
+    degrees of freedom, the Gaussian conditional's centre and its covariance times (nu +
+    delta_o) / (nu + d_o)."""
+    X = np.array([[0.4, np.nan, -1.0], [1.5, 0.2, 0.3], [-0.7, 1.1, 0.9], [0.1, -0.5, 2.0]])
+    params = BayesianMCMCMixture(
+        1, covariance_type=covariance_type, distribution="student_t", t_degrees_of_freedom=3.0
+    ).get_params()
+    scales = data_scales(X)
+    sweep = GibbsSweep(X, resolve_spec(params, scales, 0), scales.median, scales.spread)
+    nu, mean = 3.0, np.array([[0.3, -0.2, 0.5]])
+    covariance = np.array([[1.0, 0.6, 0.2], [0.6, 2.0, -0.4], [0.2, -0.4, 1.5]])
+    if covariance_type == "diag":
+        covariance = np.diag(np.diag(covariance))
+        param = np.sqrt(np.diag(covariance))[None]
+    else:
+        param = covariance[None]
+    state = SweepState(np.ones(1), mean, param, 1.0, None, degrees_of_freedom=np.array([nu]))
+    rng = np.random.default_rng(7)
+    z_o = sweep._Z_observed[0, [0, 2]]
+    draws = np.empty(8000)
+    for i in range(draws.size):
+        sweep(rng, state)
+        draws[i] = sweep._Z[0, 1]
+    gain = covariance[1, [0, 2]] @ np.linalg.inv(covariance[np.ix_([0, 2], [0, 2])])
+    centre = mean[0, 1] + gain @ (z_o - mean[0, [0, 2]])
+    variance = covariance[1, 1] - gain @ covariance[[0, 2], 1]
+    resid = z_o - mean[0, [0, 2]]
+    delta = resid @ np.linalg.solve(covariance[np.ix_([0, 2], [0, 2])], resid)
+    law = stats.t(nu + 2, centre, np.sqrt(variance * (nu + delta) / (nu + 2)))
+    assert stats.kstest(draws, law.cdf).pvalue > P_MIN
 
 
 def _t_draws(rng, n_draws, k, d, full):
@@ -126,6 +194,57 @@ def test_predictions_use_the_t_densities(full):
     np.testing.assert_allclose(
         pointwise_log_likelihood(X, draws), logsumexp(expected, axis=1), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_predictions_of_rows_with_missing_entries_use_the_t_marginals(full):
+    """A t's marginal on the observed entries is a t with the same degrees of freedom:
+    against SciPy's on each row's observed features."""
+    rng = np.random.default_rng(8)
+    draws, scale = _t_draws(rng, 3, 2, 3, full)
+    X = rng.normal(0, 3, (6, 3))
+    X[0, 1] = X[1, [0, 2]] = X[2, 2] = np.nan
+    expected = np.empty((3, 2, X.shape[0]))
+    for i, row in enumerate(X):
+        observed = ~np.isnan(row)
+        for s in range(3):
+            for c in range(2):
+                law = stats.multivariate_t(
+                    draws.means[s, c, observed],
+                    scale[s, c][np.ix_(observed, observed)],
+                    df=draws.degrees_of_freedom[s, c],
+                )
+                expected[s, c, i] = np.log(draws.weights[s, c]) + law.logpdf(row[observed])
+    probabilities = np.exp(expected - logsumexp(expected, axis=1, keepdims=True)).mean(axis=0)
+    np.testing.assert_allclose(category_probabilities(X, draws), probabilities.T, rtol=1e-9)
+    np.testing.assert_allclose(
+        pointwise_log_likelihood(X, draws), logsumexp(expected, axis=1), rtol=1e-10
+    )
+
+
+def test_imputed_draws_follow_the_t_conditional():
+    """One t component: a missing entry's multiple imputations against the conditional
+    t, nu + d_o degrees of freedom and the Gaussian conditional's scale times (nu +
+    delta_o) / (nu + d_o)."""
+    nu, mean = 2.5, np.array([1.0, -1.0])
+    covariance = np.array([[2.0, 0.8], [0.8, 1.0]])
+    draws = Draws(
+        np.ones((1, 1)),
+        mean[None, None],
+        precision_cholesky_from_covariance(covariance)[None, None],
+        degrees_of_freedom=np.full((1, 1), nu),
+    )
+    draws = draws.take(np.zeros(5000, dtype=int))
+    X = np.array([[3.0, np.nan], [np.nan, np.nan]])
+    completed = imputed_draws(np.random.default_rng(9), X, draws)
+    gain = covariance[1, 0] / covariance[0, 0]
+    delta = (X[0, 0] - mean[0]) ** 2 / covariance[0, 0]
+    variance = (covariance[1, 1] - gain * covariance[0, 1]) * (nu + delta) / (nu + 1)
+    law = stats.t(nu + 1, mean[1] + gain * (X[0, 0] - mean[0]), np.sqrt(variance))
+    assert stats.kstest(completed[:, 0, 1], law.cdf).pvalue > P_MIN
+    # Nothing observed: the t itself.
+    law = stats.t(nu, mean[0], np.sqrt(covariance[0, 0]))
+    assert stats.kstest(completed[:, 1, 0], law.cdf).pvalue > P_MIN
 
 
 def test_predictive_samples_are_t_distributed():
@@ -197,7 +316,7 @@ def test_save_and_load_keep_t_components(tmp_path):
         ({"n_temperatures": 3}, None, "n_temperatures=3 cannot be combined"),
         ({"split_merge": True}, None, "split_merge=True cannot be combined"),
         ({"sampler": "metropolis"}, None, "sampler='metropolis' cannot be combined"),
-        ({}, np.arange(X_HEAVY.shape[0]) % 3 + 1, "sample_weight cannot be combined"),
+        ({}, np.full(X_HEAVY.shape[0], 1.5), "sample_weight has fractional values"),
     ],
 )
 def test_what_t_components_cannot_take_is_refused(params, weight, match):
@@ -206,11 +325,36 @@ def test_what_t_components_cannot_take_is_refused(params, weight, match):
         est.fit(X_HEAVY, sample_weight=weight)
 
 
-def test_missing_entries_with_t_components_are_refused():
-    X = X_HEAVY.copy()
-    X[0, 0] = np.nan
-    with pytest.raises(ValueError, match="distribution='student_t' \\(not yet\\)"):
-        BayesianMCMCMixture(2, distribution="student_t").fit(X)
+X_HEAVY_MISSING = X_HEAVY.copy()
+X_HEAVY_MISSING[RNG.random(X_HEAVY.shape) < 0.15] = np.nan
+X_HEAVY_MISSING[np.isnan(X_HEAVY_MISSING).all(axis=1), 0] = 0.0
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
+def test_t_components_with_missing_entries(covariance_type):
+    est = _fit(X_HEAVY_MISSING, covariance_type=covariance_type)
+    assert_fitted_sanely(est, X_HEAVY_MISSING)
+    assert np.all(np.asarray(est.t_degrees_of_freedom_) < 20)
+    imputed = est.impute(X_HEAVY_MISSING)
+    observed = ~np.isnan(X_HEAVY_MISSING)
+    assert np.isfinite(imputed).all()
+    np.testing.assert_array_equal(imputed[observed], X_HEAVY_MISSING[observed])
+    copies = est.impute(X_HEAVY_MISSING, n_imputations=3)
+    assert copies.shape == (3, *X_HEAVY.shape) and np.isfinite(copies).all()
+
+
+def test_whole_weights_are_repetitions_with_t_components():
+    """A row of weight m and the row m times: one posterior, each repetition with a
+    category and a latent scale of its own."""
+    weight = RNG.integers(1, 4, X_HEAVY.shape[0])
+    params = {"draws": 1000, "covariance_type": "tied_diag"}
+    weighted = BayesianMCMCMixture(2, distribution="student_t", random_state=0, **params)
+    repeated = BayesianMCMCMixture(2, distribution="student_t", random_state=1, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted.fit(X_HEAVY, sample_weight=weight)
+        repeated.fit(np.repeat(X_HEAVY, weight, axis=0))
+    assert_posterior_means_agree(weighted, repeated)
 
 
 # -- the chains (slow) ----------------------------------------------------------------

@@ -1,11 +1,17 @@
 """Exact conditionals of the Student-t components' latent scales and degrees of freedom.
 
-Given its component c, a point's scale u_i is Gamma((nu_c + d) / 2, rate (nu_c +
-delta_i) / 2), delta_i its squared Mahalanobis distance from the component (conjugacy of
-the Gamma prior of u with Normal(x | mu, Sigma / u)). Given the scales, the data say
-nothing more about nu_c; but the sweep draws nu_c before the scales, with them integrated
-out (:func:`sample_degrees_of_freedom`, slice sampling on log nu), which mixes far faster.
+Given its component c, a point's scale u_i is Gamma((nu_c + d_i) / 2, rate (nu_c +
+delta_i) / 2), delta_i its squared Mahalanobis distance from the component and d_i its
+number of observed entries (conjugacy of the Gamma prior of u with Normal(x_o | mu_o,
+Sigma_oo / u), the missing entries integrated out). A row standing for m points (a
+whole-number sample weight) with m_c of them in component c has m_c such scales, which
+share the rate: their sum, all the scale-weighted statistics read, is Gamma(m_c (nu_c +
+d) / 2, the same rate). Given the scales, the data say nothing more about nu_c; but the
+sweep draws nu_c before the scales, with them integrated out
+(:func:`sample_degrees_of_freedom`, slice sampling on log nu), which mixes far faster.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
@@ -20,37 +26,60 @@ _DF_UPDATES = 2
 _DF_WIDTH = 1.0
 
 
-def sample_latent_scales(rng, delta, df, n_features):
-    """Each point's scale u_i ~ Gamma((nu + d) / 2, rate (nu + delta_i) / 2); ``delta``
-    (n,) and ``df`` (n,) or a float, those of each point's component."""
-    shape = (df + n_features) / 2
-    return rng.gamma(shape, 2.0 / (df + delta))
+class TPoints(NamedTuple):
+    """The points of a component (or of all, where they share nu): squared distances
+    ``delta`` (p,), observed entries ``dims`` (p,) or one int for all, and how many points
+    each entry stands for, ``count`` (p,), or None for one each."""
+
+    delta: np.ndarray
+    dims: np.ndarray | int
+    count: np.ndarray | None = None
+
+    def select(self, mask):
+        """The points where ``mask`` holds."""
+        return TPoints(
+            self.delta[mask],
+            self.dims if np.ndim(self.dims) == 0 else self.dims[mask],
+            None if self.count is None else self.count[mask],
+        )
 
 
-def df_log_density(log_df, delta, n_features):
+def sample_latent_scales(rng, points, df):
+    """Each entry's scale, or the sum of a row's scales in one component: Gamma(m (nu +
+    d) / 2, rate (nu + delta) / 2) for :class:`TPoints` ``points``; ``df`` (p,) is that of
+    each entry's component."""
+    shape = (df + points.dims) / 2
+    if points.count is not None:
+        shape = shape * points.count
+    return rng.gamma(shape, 2.0 / (df + points.delta))
+
+
+def df_log_density(log_df, points):
     """log p(nu | z, theta, x) + log nu, up to a constant, at nu = exp(``log_df``), the
-    scales integrated out: the Gamma prior times the t densities of the points, which
-    depend on nu through their squared distances ``delta`` from the component. The added
-    log nu is the Jacobian of the log scale."""
+    scales integrated out: the Gamma prior times the t densities of the
+    :class:`TPoints` ``points``, which depend on nu through their squared distances from
+    the component and their numbers of observed entries. The added log nu is the
+    Jacobian of the log scale."""
     shape, rate = DF_PRIOR
-    nu, d = np.exp(log_df), n_features
-    log_t = delta.size * (gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * np.log(nu))
-    log_t -= (nu + d) / 2 * np.log1p(delta / nu).sum()
-    return shape * log_df - rate * nu + log_t
+    nu, d = np.exp(log_df), points.dims
+    log_t = gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * np.log(nu)
+    log_t = log_t - (nu + d) / 2 * np.log1p(points.delta / nu)
+    total = log_t.sum() if points.count is None else points.count @ log_t
+    return shape * log_df - rate * nu + total
 
 
-def sample_degrees_of_freedom(rng, current, deltas, n_features):
+def sample_degrees_of_freedom(rng, current, groups):
     """Slice-sample each nu (one per component, or one shared) from its conditional given
     the categories and the means and scale matrices, the latent scales integrated out:
-    ``deltas`` holds, per nu, the squared distances of its points. The scales, drawn
+    ``groups`` holds, per nu, the :class:`TPoints` of its points. The scales, drawn
     afresh after, then follow from their conditional given the new nu. Integrating them
     out here is what lets nu move: given the scales, nu is tied to them as they are to
     it, and a chain that alternates the two crawls. A nu with no point is drawn from its
     prior's conditional."""
     nu = np.array(current, dtype=float)
-    for index, delta in zip(np.ndindex(nu.shape), deltas, strict=True):
+    for index, points in zip(np.ndindex(nu.shape), groups, strict=True):
         x = np.log(nu[index])
         for _ in range(_DF_UPDATES):
-            x = slice_sample(rng, lambda y, v=delta: df_log_density(y, v, n_features), x, _DF_WIDTH)
+            x = slice_sample(rng, lambda y, p=points: df_log_density(y, p), x, _DF_WIDTH)
         nu[index] = np.exp(x)
     return nu

@@ -44,8 +44,13 @@ the categories, means and scale matrices (scales integrated out too: .student_t)
 each point's scale from its Gamma conditional, and the means and scale matrices from
 their conditionals given the scale-weighted statistics, which every covariance type
 takes as it takes category counts (a row per point, its scale in its component's
-column), with the counts of points beside. Untempered only, on complete, unweighted
-rows; the model then holds no category per point, as with weights.
+column), with the counts of points beside. A row with missing entries has the t density
+of its observed ones, with d_i of them in place of d (the scale integrated out of the
+Gaussian marginal), and its missing entries are drawn after its scale, from the
+conditional Gaussian with the covariance divided by it. A row of weight m has a scale
+per point; its points in one component share the Gamma conditional's rate, so their
+scales' sum, which is all the statistics read, is one Gamma draw (.student_t).
+Untempered only; the model then holds no category per point, as with weights.
 
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
 any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
@@ -75,7 +80,7 @@ from .conditionals import (
     sufficient_statistics,
 )
 from .split_merge import split_merge
-from .student_t import sample_degrees_of_freedom, sample_latent_scales
+from .student_t import TPoints, sample_degrees_of_freedom, sample_latent_scales
 
 
 class SweepState(NamedTuple):
@@ -132,6 +137,8 @@ class GibbsSweep:
         # working copy holds each missing entry's latest draw.
         self._Z_observed = np.asfortranarray(np.nan_to_num((X - center) / self._scale, nan=0.0))
         self._Z = self._Z_observed if self._layout is None else self._Z_observed.copy(order="F")
+        # Each row's observed entries (n,), or the number of features where none is missing.
+        self._n_observed = X.shape[1] if self._layout is None else (~self._layout.missing).sum(1)
         self._noise_log_widths = None
         if spec.noise_box is not None:
             self._noise_log_widths = log_widths(spec.noise_box, self._scale)
@@ -236,12 +243,24 @@ class GibbsSweep:
                     category[rows] = gaussian
                 else:
                     category[rows, :k] = gaussian
+        # t components: nu, then each point's scale (a (n, k) matrix, a row's in its
+        # component's column), given the categories, before the missing entries, whose
+        # conditional Gaussian has its covariance divided by the scale.
+        scales, degrees_of_freedom = None, state.degrees_of_freedom
+        if degrees_of_freedom is not None:
+            scales, degrees_of_freedom = self._latent_scales(
+                rng, category, delta, degrees_of_freedom
+            )
         if self._layout is not None:
             # Given the categories just drawn; every later block sees complete rows. A
             # noise row's entries are never read (no statistic takes it): component 0's
             # draw serves.
             component = np.where(category < k, category, 0)
-            impute(rng, Z, self._layout, component, means, factor[0], beta)
+            precision_factor = beta
+            if scales is not None:
+                row_scale = scales.sum(axis=1)
+                precision_factor = np.where(row_scale > 0, row_scale, 1.0)
+            impute(rng, Z, self._layout, component, means, factor[0], precision_factor)
         # The Gaussian components' points; the noise weight given how many are noise.
         Z_gaussian, category_gaussian, n_noise = Z, category, 0
         noise_weight = state.noise_weight
@@ -273,17 +292,8 @@ class GibbsSweep:
         # (a row per point, its scale in its component's column); the weights and the
         # concentration see the counts.
         held, mean_counts, mean_sums = category, counts, sums
-        degrees_of_freedom = state.degrees_of_freedom
-        if degrees_of_freedom is not None:
-            points = rows if noise else np.arange(Z.shape[0])  # delta's columns
-            distance = delta[category, points]
-            if spec.t_degrees_of_freedom is None:
-                degrees_of_freedom = self._sample_degrees_of_freedom(
-                    rng, category, distance, degrees_of_freedom
-                )
-            scales = sample_latent_scales(rng, distance, degrees_of_freedom[category], Z.shape[1])
-            held = np.zeros((category.size, k))
-            held[np.arange(category.size), category] = scales
+        if scales is not None:
+            held = scales[rows] if noise else scales
             mean_counts, mean_sums = sufficient_statistics(Z, held, k)
         concentration = state.concentration
         if spec.sparse:
@@ -340,11 +350,15 @@ class GibbsSweep:
             tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
         delta = None
         if state.degrees_of_freedom is not None:
-            # t components (untempered, complete rows): their density, and each point's
-            # squared distance from every component, which the scales' update reads.
+            # t components (untempered): their density on each row's observed entries,
+            # and its squared distance from every component, which the scales' update
+            # reads.
             df = state.degrees_of_freedom[:, None]
             log_det = half_log_det(factor)[0, :, None]
-            tempered, delta = t_log_density(tempered, log_det, df, self._Z.shape[1])
+            if self._layout is not None:
+                # The observed entries' marginal: |Sigma| = |Sigma_oo| |Sigma_mm|o|.
+                log_det = log_det - conditional_log_det(self._layout, factor[0])
+            tempered, delta = t_log_density(tempered, log_det, df, self._n_observed)
         if beta != 1.0:
             tempered *= beta
             if self._layout is not None:
@@ -358,17 +372,31 @@ class GibbsSweep:
         noise_row = np.log(state.noise_weight) + self._noise_log_density(beta)
         return np.vstack([log_p, np.broadcast_to(noise_row, log_p.shape[1])]), tempered, delta
 
-    def _sample_degrees_of_freedom(self, rng, category, distance, current):
-        """Each component's degrees of freedom given its points' squared distances
-        ``distance``; one shared by every component where the covariance type ties the
-        components."""
-        if not self._covariance.per_component:
-            return np.repeat(
-                sample_degrees_of_freedom(rng, current[:1], [distance], self._Z.shape[1]),
-                current.size,
-            )
-        deltas = [distance[category == c] for c in range(current.size)]
-        return sample_degrees_of_freedom(rng, current, deltas, self._Z.shape[1])
+    def _latent_scales(self, rng, category, delta, current):
+        """The t components' degrees of freedom and latent scales given the categories
+        (one per row, or a row's counts) and the squared distances ``delta`` (k, n):
+        returns the scales as a (n, k) matrix, each row's (or the sum of its points') in
+        its component's column, 0 elsewhere and on noise, and the new degrees of freedom.
+        """
+        k = self.spec.n_components
+        if category.ndim == 1:
+            rows = np.flatnonzero(category < k)
+            columns, count = category[rows], None
+        else:
+            rows, columns = np.nonzero(category[:, :k])
+            count = category[rows, columns]
+        dims = self._n_observed if np.ndim(self._n_observed) == 0 else self._n_observed[rows]
+        points = TPoints(delta[columns, rows], dims, count)
+        df = current
+        if self.spec.t_degrees_of_freedom is None:
+            if self._covariance.per_component:
+                groups = [points.select(columns == c) for c in range(k)]
+                df = sample_degrees_of_freedom(rng, current, groups)
+            else:
+                df = np.repeat(sample_degrees_of_freedom(rng, current[:1], [points]), k)
+        scales = np.zeros((category.shape[0], k))
+        scales[rows, columns] = sample_latent_scales(rng, points, df[columns])
+        return scales, df
 
     def _noise_log_density(self, beta):
         """log of the noise component's density to the power ``beta`` at each row, its

@@ -132,6 +132,10 @@ T_SETTINGS = {
     "t-diag-d2": {**SETTINGS["diag-halfnormal-d2"]},
     "t-full-d2-k2": {**SETTINGS["full-d2-k2"]},
     "t-tied_diag-d1": {**SETTINGS["tied_diag-uniform-d1"]},
+    # Missing entries: each row's t density on its observed entries, its scale's
+    # conditional with d_o of them, its missing entries drawn given the scale.
+    "t-missing-full-d3-k2": {**MISSING_SETTINGS["missing-full-d3-k2"]},
+    "t-missing-tied_diag-d2": {**MISSING_SETTINGS["missing-tied_diag-d2"]},
 }
 for _setting in T_SETTINGS.values():
     _setting["student_t"] = True

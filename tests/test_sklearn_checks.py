@@ -14,25 +14,28 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bayes_gmm import BayesianMCMCMixture
 
-# The default, scikit-learn's default covariance type, the sparse mixture and the noise
-# component, whose fits run other code. Short chains after the warm-up of a default fit
-# (200 sweeps): with 50, on check_clustering's noisy blobs (where scikit-learn's BIC
-# prefers two clusters to three), the chain started with one cluster fewer sat in another
-# mode for all 50 draws at random_state=0, and labels pooled over chains in different
-# modes skipped a component.
+# The default, scikit-learn's default covariance type, the sparse mixture, the noise
+# component and Student-t components, whose fits run other code. Short chains after the
+# warm-up of a default fit (200 sweeps): with 50, on check_clustering's noisy blobs (where
+# scikit-learn's BIC prefers two clusters to three), the chain started with one cluster
+# fewer sat in another mode for all 50 draws at random_state=0, and labels pooled over
+# chains in different modes skipped a component.
 CHEAP = [
     BayesianMCMCMixture(draws=50, tune=200),
     BayesianMCMCMixture(covariance_type="full", draws=50, tune=200),
     BayesianMCMCMixture(weight_concentration="sparse", draws=50, tune=200),
     # predict's -1 for noise and predict_proba's extra column, under every check.
     BayesianMCMCMixture(noise_component=True, draws=50, tune=200),
+    # The t density and its latent scales, with weights and NaN under the checks.
+    BayesianMCMCMixture(distribution="student_t", draws=50, tune=200),
 ]
 
 
 # Fitting with integer weights against fitting the repeated rows, prediction for
 # prediction: no MCMC sampler can match that, since the two fits sample data of different
 # sizes. What the check stands for, the same posterior, is tested in
-# tests/test_sample_weight.py (test_weights_are_repetitions and its slow companions).
+# tests/test_sample_weight.py (test_weights_are_repetitions and its slow companions), and
+# with Student-t components in tests/test_student_t.py.
 EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": (
         "MCMC draws differ between weighted and repeated rows; the posteriors agree "

@@ -376,3 +376,27 @@ def test_gibbs_and_nuts_agree_with_t_components(covariance_type):
         gibbs.fit(X_HEAVY)
         nuts.fit(X_HEAVY)
     assert_posterior_means_agree(gibbs, nuts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("covariance_type", "data"),
+    [("diag", "missing"), ("full", "weighted")],
+)
+def test_gibbs_and_nuts_agree_with_t_components_on_missing_and_weighted_data(covariance_type, data):
+    """The Gibbs sweep's observed-entry t densities and imputation, and its summed scales
+    of repeated points, against NUTS on the marginal t density (weighted rows' log-density
+    times their weights)."""
+    X, weight = X_HEAVY_MISSING, None
+    if data == "weighted":
+        X, weight = X_HEAVY, np.random.default_rng(10).integers(0, 4, X_HEAVY.shape[0])
+    params = {"covariance_type": covariance_type, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gibbs = BayesianMCMCMixture(2, distribution="student_t", draws=4000, **params)
+        nuts = BayesianMCMCMixture(
+            2, distribution="student_t", sampler="nuts", draws=1000, **params
+        )
+        gibbs.fit(X, sample_weight=weight)
+        nuts.fit(X, sample_weight=weight)
+    assert_posterior_means_agree(gibbs, nuts)

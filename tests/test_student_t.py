@@ -125,12 +125,18 @@ def test_degrees_of_freedom_update_leaves_its_law_invariant(missing):
 
 
 def test_degrees_of_freedom_density_counts_a_weighted_row_as_its_repetitions():
+    """A row of count m as m rows; and complete rows' shortcut as the general sum."""
     rng = np.random.default_rng(6)
     delta, dims, count = rng.gamma(2.0, 1.0, 7), rng.integers(1, 4, 7), rng.integers(1, 5, 7)
     for log_df in (-1.0, 0.5, 3.0):
         np.testing.assert_allclose(
             df_log_density(log_df, TPoints(delta, dims, count)),
             df_log_density(log_df, TPoints(np.repeat(delta, count), np.repeat(dims, count))),
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            df_log_density(log_df, TPoints(delta, 3)),
+            df_log_density(log_df, TPoints(delta, np.full(7, 3))),
             rtol=1e-12,
         )
 

@@ -11,6 +11,7 @@ sweep draws nu_c before the scales, with them integrated out
 (:func:`sample_degrees_of_freedom`, slice sampling on log nu), which mixes far faster.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -21,8 +22,10 @@ from ._truncated import slice_sample
 
 # Slice updates of each log nu per sweep, and the slice's initial width: about the
 # posterior sd of log nu with a few hundred points (0.3 to 1), so that stepping out
-# takes a step or two.
-_DF_UPDATES = 2
+# takes a step or two. One update: on Old Faithful with 5% outliers (full, k = 2, 1000
+# draws, 3 seeds) two gave nu a bulk ESS of 780 to 1300 and one 740 to 1160, both far
+# above the other parameters' smallest (440 to 520), and a fit 5% to 10% faster.
+_DF_UPDATES = 1
 _DF_WIDTH = 1.0
 
 
@@ -61,8 +64,15 @@ def df_log_density(log_df, points):
     the component and their numbers of observed entries. The added log nu is the
     Jacobian of the log scale."""
     shape, rate = DF_PRIOR
-    nu, d = np.exp(log_df), points.dims
-    log_t = gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * np.log(nu)
+    nu, d = math.exp(log_df), points.dims
+    if np.ndim(d) == 0 and points.count is None:
+        # Complete, unweighted rows, the common case, in one array operation: the slice
+        # sampler calls this a dozen times per component and sweep.
+        log_t = points.delta.size * (math.lgamma((nu + d) / 2) - math.lgamma(nu / 2))
+        log_t -= points.delta.size * d / 2 * log_df
+        log_t -= (nu + d) / 2 * float(np.log1p(points.delta / nu).sum())
+        return shape * log_df - rate * nu + log_t
+    log_t = gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * log_df
     log_t = log_t - (nu + d) / 2 * np.log1p(points.delta / nu)
     total = log_t.sum() if points.count is None else points.count @ log_t
     return shape * log_df - rate * nu + total

@@ -662,6 +662,9 @@ covariance_prior_, degrees_of_freedom_prior_
                 noise_weight=np.array([self.noise_weight_]),
                 noise_log_widths=log_widths(spec.noise_box)[None],
             )
+        if spec.student_t:
+            df = np.broadcast_to(self.t_degrees_of_freedom_, (1, spec.n_components))
+            plug_in = plug_in._replace(degrees_of_freedom=df)
         return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0], spec
 
     def bic(self, X):

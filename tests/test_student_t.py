@@ -307,6 +307,25 @@ def test_t_components_with_fixed_df_nuts_noise_and_the_sparse_mixture(params):
         assert est.n_clusters_ == 2
 
 
+def test_bic_and_aic_use_the_t_density_at_the_posterior_means():
+    est = _fit(X_HEAVY, covariance_type="full")
+    log_likelihood = logsumexp(
+        [
+            np.log(est.weights_[c])
+            + stats.multivariate_t(
+                est.means_[c], est.covariances_[c], df=est.t_degrees_of_freedom_[c]
+            ).logpdf(X_HEAVY)
+            for c in range(2)
+        ],
+        axis=0,
+    ).sum()
+    p = est._spec.n_free_parameters
+    assert p == 2 * 2 + 2 * 3 + 1 + 2  # means, matrices, a weight, two degrees of freedom
+    n = X_HEAVY.shape[0]
+    assert est.bic(X_HEAVY) == pytest.approx(-2 * log_likelihood + p * np.log(n), rel=1e-10)
+    assert est.aic(X_HEAVY) == pytest.approx(-2 * log_likelihood + 2 * p, rel=1e-10)
+
+
 def test_save_and_load_keep_t_components(tmp_path):
     est = _fit(X_HEAVY)
     est.save(tmp_path / "fit.nc")

@@ -11,14 +11,16 @@ PY := $(VENV)/bin/python
 demo: $(VENV)/.installed-run
 	$(PY) -m bayes_gmm demo
 
-# The fast default run: everything but the tests marked slow.
+# The fast default run: everything but the tests marked slow, a process per core
+# (pytest-xdist), a test file per process at a time so that module fixtures fit once.
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # The slow statistical suite (calibration, sampler agreement, Metropolis runs), with
-# progress and the time of every test.
+# progress and the time of every test, a process per core: most of its tests run one
+# chain, on one core.
 test-slow: $(VENV)/.installed-dev
-	$(PY) -m pytest -m slow -v --durations=0
+	$(PY) -m pytest -m slow -n auto -v --durations=0
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .

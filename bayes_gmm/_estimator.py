@@ -136,8 +136,9 @@ n_features), or None, default=None
         divided by a Gamma scale) and updates the means and covariances with
         scale-weighted statistics; NUTS samples the t density. With sample weights and
         missing entries as with Gaussian components (a t's marginal on the observed
-        entries is a t with the same degrees of freedom); not yet with tempering,
-        split-merge moves or ``sampler="metropolis"``.
+        entries is a t with the same degrees of freedom), and with tempering on
+        complete, unweighted rows; not yet with split-merge moves or
+        ``sampler="metropolis"``.
     t_degrees_of_freedom : float or None, default=None
         The t components' degrees of freedom. None: a parameter, one per component (one
         shared for the tied types), with a Gamma(2, rate=0.1) prior (Juárez and Steel
@@ -197,7 +198,8 @@ n_features), or None, default=None
         back), which are what shows that the replicas connect the modes: on larger data
         sets a phase transition of the tempered posteriors often blocks them, and
         ``split_merge`` crosses instead, or carries the replicas across (the user guide
-        has the measurements).
+        has the measurements). With ``distribution="student_t"``, complete unweighted
+        rows only.
     split_merge : bool or "auto", default=False
         With ``sampler="gibbs"``, end each sweep's category update with a split-merge
         move (``"auto"``: only in a second run, where the plain chains miss the

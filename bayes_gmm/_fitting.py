@@ -104,7 +104,9 @@ def fit_trace(X, params, feature_names, sample_weight, report):
         "sample_weight": sample_weight,
         **first_run_crossing(params),
     }
-    tools = auto_crossing(params, weighted=sample_weight is not None)
+    tools = auto_crossing(
+        params, weighted=sample_weight is not None, missing=bool(np.isnan(X).any())
+    )
 
     def crossing(trace):
         # The "auto" crossing tools: switched on where the chains sit in different

@@ -53,6 +53,13 @@ def check_missing_values(X, params, weighted):
         )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
+    if params["distribution"] == "student_t" and params["n_temperatures"] not in (1, "auto"):
+        # Integrating a missing entry out of Normal(x | mu, Sigma / u)^beta leaves a power
+        # of u behind that can make the tempered scale's integral diverge.
+        reasons.append(
+            f"n_temperatures={params['n_temperatures']!r} and distribution='student_t' "
+            "(tempered t components take complete rows)"
+        )
     if reasons:
         raise ValueError(
             f"X has missing entries (NaN) in {int(missing.any(axis=1).sum())} row(s), which "

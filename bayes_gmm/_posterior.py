@@ -158,13 +158,16 @@ def noise_log_joint(noise_weight, noise_log_widths):
     return np.log(noise_weight) - noise_log_widths.sum(axis=-1)
 
 
-def complete_log_likelihood(X, category, means, precision_cholesky):
+def complete_log_likelihood(X, category, means, precision_cholesky, scales=None):
     """log p(x | z, theta) = sum_i log Normal(x_i | mu_{z_i}, Sigma_{z_i}), a float.
 
     Shapes: X (n, d), category (n,) or, for rows that stand for repetitions, their
     category counts (n, k), means (k, d), precision_cholesky (k, d) or (k, d, d).
     O(n d) for diagonal factors and O(n d^2) for full ones: each point against its own
-    component only, where :func:`log_joint` scores it against all k.
+    component only, where :func:`log_joint` scores it against all k. With t components'
+    latent ``scales`` (n,) (one category per row), each point's covariance is divided by
+    its scale: log Normal(x | mu, Sigma / u) = log Normal(x | mu, Sigma) + d / 2 log u -
+    (u - 1) delta / 2.
     """
     n_features = X.shape[1]
     counted = category.ndim == 2
@@ -180,6 +183,9 @@ def complete_log_likelihood(X, category, means, precision_cholesky):
             value -= 0.5 * category[held, c] @ np.einsum("ij,ij->i", whitened, whitened)
         return float(value)
     resid = X - means.take(category, axis=0)
+    if scales is not None:
+        value += 0.5 * n_features * np.log(scales).sum()
+        resid *= np.sqrt(scales)[:, None]
     if not full:
         resid *= precision_cholesky.take(category, axis=0)
         return float(value - 0.5 * np.einsum("ij,ij->", resid, resid))

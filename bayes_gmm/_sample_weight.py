@@ -65,6 +65,14 @@ def _check_sampler(weight, params):
                 "which raises each row's likelihood to its weight exactly, or round the "
                 "weights to whole numbers."
             )
+        if params["distribution"] == "student_t" and params["n_temperatures"] not in (1, "auto"):
+            raise ValueError(
+                f"n_temperatures={params['n_temperatures']!r} with "
+                "distribution='student_t' does not take sample_weight: a swap between "
+                "temperatures compares each point's density given its own latent scale, "
+                "and a weighted row's points share one draw of their scales' sum. Use "
+                "n_temperatures=1, or repeat the rows."
+            )
         if params["split_merge"] is True:
             raise ValueError(
                 "split_merge=True does not take sample_weight: its moves reassign one "

@@ -24,22 +24,29 @@ _LOG_2PI = np.log(2 * np.pi)
 DF_PRIOR = (2.0, 0.1)
 
 
-def t_log_density(log_normal, half_log_det, df, n_features):
+def t_log_density(log_normal, half_log_det, df, n_features, beta=1.0):
     """log t_df(x | mu, Sigma) and delta, from log Normal(x | mu, Sigma) and 1/2 log |Sigma|.
 
     ``log_normal`` (..., k, n); ``half_log_det`` and ``df`` broadcast against it as
     (..., k, 1). Returns the log-densities and the squared Mahalanobis distances, both
     shaped like ``log_normal``.
+
+    At inverse temperature ``beta``, the log of the tempered density of parallel
+    tempering, the latent scale integrated out of Normal(x | mu, Sigma / u)^beta
+    Gamma(u | nu / 2, nu / 2): the Gamma integral gives exactly the t's expression with
+    d, delta and 1/2 log |Sigma| each times beta. (The scale's conditional is then
+    Gamma((nu + beta d) / 2, (nu + beta delta) / 2): d and delta times beta again.)
     """
     delta = -2.0 * (log_normal + half_log_det + 0.5 * n_features * _LOG_2PI)
     # Rounding can leave a point on its component's mean a hair below 0.
     delta = np.maximum(delta, 0.0)
+    d = beta * n_features
     log_t = (
-        gammaln((df + n_features) / 2)
+        gammaln((df + d) / 2)
         - gammaln(df / 2)
-        - 0.5 * n_features * np.log(df * np.pi)
-        - half_log_det
-        - 0.5 * (df + n_features) * np.log1p(delta / df)
+        - 0.5 * d * np.log(df * np.pi)
+        - beta * half_log_det
+        - 0.5 * (df + d) * np.log1p(beta * delta / df)
     )
     return log_t, delta
 

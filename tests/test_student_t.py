@@ -20,6 +20,7 @@ from bayes_gmm import BayesianMCMCMixture
 from bayes_gmm._missing import imputed_draws
 from bayes_gmm._posterior import (
     Draws,
+    complete_log_likelihood,
     log_joint,
     precision_cholesky_from_covariance,
     sample_predictive,
@@ -80,16 +81,17 @@ def test_latent_scale_conditional_is_prior_times_gaussian():
         # Normal(x | mu, Sigma / u) as a function of u: u^(d/2) exp(-u delta / 2).
         return stats.gamma.pdf(u, nu / 2, scale=2 / nu) * u ** (d / 2) * np.exp(-u * delta / 2)
 
+    assert stats.kstest(draws, _numerical_cdf(unnormalised, draws.max())).pvalue > P_MIN
+
+
+def _numerical_cdf(unnormalised, largest):
+    """The CDF of a density on (0, inf) known up to its constant, on a fine grid to
+    ``largest``, piece by piece, interpolated between (error far below KS's)."""
     total = integrate.quad(unnormalised, 0, np.inf)[0]
-    # The CDF on a fine grid, piece by piece, interpolated between (error far below KS's).
-    grid = np.linspace(0, draws.max() * 1.01, 2001)
+    grid = np.linspace(0, largest * 1.01, 2001)
     pieces = [integrate.quad(unnormalised, a, b)[0] for a, b in itertools.pairwise(grid)]
     cdf_grid = np.concatenate([[0.0], np.cumsum(pieces)]) / total
-
-    def cdf(values):
-        return np.interp(values, grid, cdf_grid)
-
-    assert stats.kstest(draws, cdf).pvalue > P_MIN
+    return lambda values: np.interp(values, grid, cdf_grid)
 
 
 def test_summed_scales_of_a_weighted_row_are_the_sum_of_its_points_scales():
@@ -141,6 +143,76 @@ def test_degrees_of_freedom_density_counts_a_weighted_row_as_its_repetitions():
         )
 
 
+COVARIANCE_3D = np.array([[1.0, 0.6, 0.2], [0.6, 2.0, -0.4], [0.2, -0.4, 1.5]])
+
+
+def _t_sweep(X, covariance_type, nu, means):
+    """The sweep of t components with nu fixed on ``X``, and a state (standardised units)
+    with ``means`` (k, 3) and COVARIANCE_3D (its diagonal for "diag") for every component;
+    returns the sweep, the state and the covariance."""
+    k = means.shape[0]
+    params = BayesianMCMCMixture(
+        k, covariance_type=covariance_type, distribution="student_t", t_degrees_of_freedom=nu
+    ).get_params()
+    scales = data_scales(X)
+    sweep = GibbsSweep(X, resolve_spec(params, scales, 0), scales.median, scales.spread)
+    covariance = COVARIANCE_3D
+    if covariance_type == "diag":
+        covariance = np.diag(np.diag(covariance))
+        param = np.repeat(np.sqrt(np.diag(covariance))[None], k, axis=0)
+    else:
+        param = np.repeat(covariance[None], k, axis=0)
+    state = SweepState(np.full(k, 1 / k), means, param, 1.0, None, None, None, np.full(k, nu))
+    return sweep, state, covariance
+
+
+def _tempered_t_log_density(z, mean, covariance, nu, beta):
+    """log of the integral over u of Normal(z | mean, covariance / u)^beta Gamma(u | nu / 2,
+    rate nu / 2), by quadrature."""
+
+    def integrand(u):
+        log_normal = stats.multivariate_normal(mean, covariance / u).logpdf(z)
+        return np.exp(beta * log_normal) * stats.gamma.pdf(u, nu / 2, scale=2 / nu)
+
+    return np.log(integrate.quad(integrand, 0, np.inf)[0])
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_tempered_t_categories_integrate_the_scale_out(covariance_type):
+    """At inverse temperature beta a row's categories weigh w_c times the integral over u
+    of Normal(x | theta_c / u)^beta Gamma(u | nu / 2, nu / 2): against quadrature."""
+    beta, nu = 0.4, 2.5
+    X = np.array([[0.4, 0.3, -1.0], [1.5, 0.2, 0.3], [-0.7, 1.1, 0.9], [3.1, -2.5, 2.0]])
+    means = np.array([[-0.5, 0.0, 0.2], [0.8, -0.3, 0.4]])
+    sweep, state, covariance = _t_sweep(X, covariance_type, nu, means)
+    factor = sweep._covariance.precision_cholesky(state.covariance[None])
+    _, tempered, _ = sweep.category_log_weights(state, factor, beta)
+    for i, z in enumerate(sweep._Z):
+        for c in range(2):
+            expected = _tempered_t_log_density(z, means[c], covariance, nu, beta)
+            assert tempered[c, i] == pytest.approx(expected, rel=1e-7)
+
+
+def test_tempered_latent_scale_conditional_is_prior_times_tempered_gaussian():
+    """The sweep's scale draw at inverse temperature beta: Gamma(u | nu/2, nu/2)
+    Normal(x | mu, Sigma / u)^beta, normalised numerically (KS)."""
+    beta, nu, d, delta = 0.3, 2.5, 3, 4.0
+    X = np.random.default_rng(12).normal(size=(5000, 3))  # the distances are given
+    sweep, _, _ = _t_sweep(X, "diag", nu, np.zeros((1, 3)))
+    category, distance = np.zeros(5000, dtype=int), np.full((1, 5000), delta)
+    scales, _ = sweep._latent_scales(
+        np.random.default_rng(11), category, distance, np.array([nu]), beta
+    )
+
+    def unnormalised(u):
+        return (
+            stats.gamma.pdf(u, nu / 2, scale=2 / nu)
+            * (u ** (d / 2) * np.exp(-u * delta / 2)) ** beta
+        )
+
+    assert stats.kstest(scales[:, 0], _numerical_cdf(unnormalised, scales.max())).pvalue > P_MIN
+
+
 @pytest.mark.parametrize("covariance_type", ["diag", "full"])
 def test_the_sweep_draws_missing_entries_from_the_t_conditional(covariance_type):
     """One component, the parameters held fixed: after the sweep's scale and imputation
@@ -148,19 +220,8 @@ def test_the_sweep_draws_missing_entries_from_the_t_conditional(covariance_type)
     degrees of freedom, the Gaussian conditional's centre and its covariance times (nu +
     delta_o) / (nu + d_o)."""
     X = np.array([[0.4, np.nan, -1.0], [1.5, 0.2, 0.3], [-0.7, 1.1, 0.9], [0.1, -0.5, 2.0]])
-    params = BayesianMCMCMixture(
-        1, covariance_type=covariance_type, distribution="student_t", t_degrees_of_freedom=3.0
-    ).get_params()
-    scales = data_scales(X)
-    sweep = GibbsSweep(X, resolve_spec(params, scales, 0), scales.median, scales.spread)
     nu, mean = 3.0, np.array([[0.3, -0.2, 0.5]])
-    covariance = np.array([[1.0, 0.6, 0.2], [0.6, 2.0, -0.4], [0.2, -0.4, 1.5]])
-    if covariance_type == "diag":
-        covariance = np.diag(np.diag(covariance))
-        param = np.sqrt(np.diag(covariance))[None]
-    else:
-        param = covariance[None]
-    state = SweepState(np.ones(1), mean, param, 1.0, None, degrees_of_freedom=np.array([nu]))
+    sweep, state, covariance = _t_sweep(X, covariance_type, nu, mean)
     rng = np.random.default_rng(7)
     z_o = sweep._Z_observed[0, [0, 2]]
     draws = np.empty(8000)
@@ -338,16 +399,58 @@ def test_save_and_load_keep_t_components(tmp_path):
     ("params", "weight", "match"),
     [
         ({"distribution": "normal", "t_degrees_of_freedom": 3.0}, None, "applies to distribution"),
-        ({"n_temperatures": 3}, None, "n_temperatures=3 cannot be combined"),
         ({"split_merge": True}, None, "split_merge=True cannot be combined"),
         ({"sampler": "metropolis"}, None, "sampler='metropolis' cannot be combined"),
         ({}, np.full(X_HEAVY.shape[0], 1.5), "sample_weight has fractional values"),
+        ({"n_temperatures": 3}, np.full(X_HEAVY.shape[0], 2), "n_temperatures=3 with"),
     ],
 )
 def test_what_t_components_cannot_take_is_refused(params, weight, match):
     est = BayesianMCMCMixture(2, **{"distribution": "student_t", **params})
     with pytest.raises(ValueError, match=match):
         est.fit(X_HEAVY, sample_weight=weight)
+
+
+def test_tempered_t_components_refuse_missing_entries():
+    est = BayesianMCMCMixture(2, distribution="student_t", n_temperatures=3)
+    with pytest.raises(ValueError, match="n_temperatures=3 and distribution='student_t'"):
+        est.fit(X_HEAVY_MISSING)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_tempered_complete_log_likelihood_takes_the_scales(full):
+    """The swaps' log p(x | z, u, theta): each point's Normal with its covariance divided
+    by its scale, against SciPy."""
+    rng = np.random.default_rng(13)
+    draws, scale = random_draws(rng, 1, 2, 3, full)
+    X, category, u = rng.normal(size=(6, 3)), rng.integers(0, 2, 6), rng.gamma(2.0, 0.5, 6)
+    expected = sum(
+        stats.multivariate_normal(draws.means[0, c], scale[0, c] / u[i]).logpdf(X[i])
+        for i, c in enumerate(category)
+    )
+    value = complete_log_likelihood(X, category, draws.means[0], draws.precision_cholesky[0], u)
+    assert value == pytest.approx(expected, rel=1e-10)
+
+
+def test_tempered_degrees_of_freedom_density_is_the_tempered_t_marginal():
+    """nu's tempered conditional, the sweep's points with d and delta times beta, against
+    the quadrature of the tempered Gaussian over the scale: differences between values of
+    nu (its normalising constant aside) agree."""
+    beta, mean = 0.4, np.zeros(3)
+    z = np.array([[0.4, 0.3, -1.0], [1.5, 0.2, 0.3], [3.1, -2.5, 2.0]])
+    delta = np.einsum("ij,jk,ik->i", z, np.linalg.inv(COVARIANCE_3D), z)
+    points = TPoints(beta * delta, beta * 3)
+    shape, rate = DF_PRIOR
+
+    def expected(nu):
+        log_prior = stats.gamma(shape, scale=1 / rate).logpdf(nu) + np.log(nu)
+        return log_prior + sum(
+            _tempered_t_log_density(row, mean, COVARIANCE_3D, nu, beta) for row in z
+        )
+
+    for nu_1, nu_2 in ((1.5, 6.0), (3.0, 40.0)):
+        ours = df_log_density(np.log(nu_1), points) - df_log_density(np.log(nu_2), points)
+        assert ours == pytest.approx(expected(nu_1) - expected(nu_2), rel=1e-7)
 
 
 X_HEAVY_MISSING = X_HEAVY.copy()
@@ -411,3 +514,19 @@ def test_gibbs_and_nuts_agree_with_t_components(covariance_type, data):
         gibbs.fit(X, sample_weight=weight)
         nuts.fit(X, sample_weight=weight)
     assert_posterior_means_agree(gibbs, nuts)
+
+
+@pytest.mark.slow
+def test_tempered_chains_with_t_components_sample_the_posterior():
+    """The beta = 1 replica of a tempered fit, whose hotter replicas draw the categories,
+    nu and the scales from the tempered t conditionals and swap by log p(x | z, u,
+    theta), samples the posterior of plain chains: posterior means within Monte Carlo
+    error."""
+    params = {"covariance_type": "full", "draws": 2000, "tune": 500, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = BayesianMCMCMixture(2, distribution="student_t", **params).fit(X_HEAVY)
+        tempered = BayesianMCMCMixture(2, distribution="student_t", n_temperatures=3, **params)
+        tempered.fit(X_HEAVY)
+    assert tempered.n_temperatures_ == 3
+    assert_posterior_means_agree(plain, tempered)

@@ -51,7 +51,6 @@ def _check_student_t(params):
     """Refuse what t components cannot take yet, naming the parameter."""
     refused = {
         "sampler": params["sampler"] == "metropolis",
-        "n_temperatures": params["n_temperatures"] not in (1, "auto"),
         "split_merge": params["split_merge"] is True,
     }
     for name, value in refused.items():
@@ -94,16 +93,17 @@ def first_run_crossing(params):
     }
 
 
-def auto_crossing(params, weighted=False):
+def auto_crossing(params, weighted=False, missing=False):
     """The settings that "auto" switches on where the chains sit in different modes, or
     None where nothing is "auto" or the sampler has neither tool. ``weighted`` fits have
-    no split-merge moves (they reassign one category per row); t components take neither
-    tool yet."""
-    if params["sampler"] != "gibbs" or params["distribution"] == "student_t":
+    no split-merge moves (they reassign one category per row); t components have none
+    either, and tempering only on complete (not ``missing``), unweighted rows."""
+    if params["sampler"] != "gibbs":
         return None
+    student_t = params["distribution"] == "student_t"
     tools = {}
-    if params["n_temperatures"] == "auto":
+    if params["n_temperatures"] == "auto" and not (student_t and (weighted or missing)):
         tools["n_temperatures"] = AUTO_TEMPERATURES
-    if params["split_merge"] == "auto" and not weighted:
+    if params["split_merge"] == "auto" and not (weighted or student_t):
         tools["split_merge"] = True
     return tools or None

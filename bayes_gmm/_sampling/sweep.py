@@ -50,7 +50,13 @@ Gaussian marginal), and its missing entries are drawn after its scale, from the
 conditional Gaussian with the covariance divided by it. A row of weight m has a scale
 per point; its points in one component share the Gamma conditional's rate, so their
 scales' sum, which is all the statistics read, is one Gamma draw (.student_t).
-Untempered only; the model then holds no category per point, as with weights.
+Tempered, the target is p(w, theta, nu) p(z | w) p(u | z, nu) p(x | z, u, theta)^beta:
+integrating u out of it gives the t's expression with d, delta and 1/2 log |Sigma| times
+beta (.._student_t), which the categories and nu are drawn from; u's conditional is
+Gamma((nu + beta d) / 2, (nu + beta delta) / 2); the means and scale matrices take beta
+times the scale-weighted statistics; a swap compares the replicas' log p(x | z, u, theta).
+Tempering takes complete, unweighted rows with t components (the fit refuses the rest).
+The model holds no category per point with t components, as with weights.
 
 The sweep runs on standardised data (median 0, robust spread 1 per feature), so data in
 any units meets the same floating-point ranges; :class:`GibbsSweep` converts PyMC's points
@@ -249,7 +255,7 @@ class GibbsSweep:
         scales, degrees_of_freedom = None, state.degrees_of_freedom
         if degrees_of_freedom is not None:
             scales, degrees_of_freedom = self._latent_scales(
-                rng, category, delta, degrees_of_freedom
+                rng, category, delta, degrees_of_freedom, beta
             )
         if self._layout is not None:
             # Given the categories just drawn; every later block sees complete rows. A
@@ -319,7 +325,10 @@ class GibbsSweep:
         value = None
         if log_likelihood:
             factor = covariance.precision_cholesky(param[None])[0]
-            value = complete_log_likelihood(Z, category, means, factor)
+            # With t components, given each point's scale (one category per row: the fit
+            # refuses weights with tempering).
+            row_scales = None if scales is None else held.sum(axis=1)
+            value = complete_log_likelihood(Z, category, means, factor, row_scales)
             if noise:
                 value -= n_noise * self._noise_log_widths.sum()
         state = SweepState(
@@ -350,16 +359,17 @@ class GibbsSweep:
             tempered = observed_log_joint(self._Z_observed, unit, self._layout)[0]
         delta = None
         if state.degrees_of_freedom is not None:
-            # t components (untempered): their density on each row's observed entries,
-            # and its squared distance from every component, which the scales' update
+            # t components: their density on each row's observed entries, tempered
+            # (complete rows only: the fit refuses missing entries with tempering), and
+            # each row's squared distance from every component, which the scales' update
             # reads.
             df = state.degrees_of_freedom[:, None]
             log_det = half_log_det(factor)[0, :, None]
             if self._layout is not None:
                 # The observed entries' marginal: |Sigma| = |Sigma_oo| |Sigma_mm|o|.
                 log_det = log_det - conditional_log_det(self._layout, factor[0])
-            tempered, delta = t_log_density(tempered, log_det, df, self._n_observed)
-        if beta != 1.0:
+            tempered, delta = t_log_density(tempered, log_det, df, self._n_observed, beta)
+        elif beta != 1.0:
             tempered *= beta
             if self._layout is not None:
                 # The missing entries integrated out of Normal(x | theta_c)^beta leave
@@ -372,11 +382,13 @@ class GibbsSweep:
         noise_row = np.log(state.noise_weight) + self._noise_log_density(beta)
         return np.vstack([log_p, np.broadcast_to(noise_row, log_p.shape[1])]), tempered, delta
 
-    def _latent_scales(self, rng, category, delta, current):
+    def _latent_scales(self, rng, category, delta, current, beta):
         """The t components' degrees of freedom and latent scales given the categories
-        (one per row, or a row's counts) and the squared distances ``delta`` (k, n):
-        returns the scales as a (n, k) matrix, each row's (or the sum of its points') in
-        its component's column, 0 elsewhere and on noise, and the new degrees of freedom.
+        (one per row, or a row's counts) and the squared distances ``delta`` (k, n), at
+        inverse temperature ``beta``: returns the scales as a (n, k) matrix, each row's
+        (or the sum of its points') in its component's column, 0 elsewhere and on noise,
+        and the new degrees of freedom. Tempered, both conditionals are the untempered
+        ones with d and delta times beta (.._student_t).
         """
         k = self.spec.n_components
         if category.ndim == 1:
@@ -386,7 +398,7 @@ class GibbsSweep:
             rows, columns = np.nonzero(category[:, :k])
             count = category[rows, columns]
         dims = self._n_observed if np.ndim(self._n_observed) == 0 else self._n_observed[rows]
-        points = TPoints(delta[columns, rows], dims, count)
+        points = TPoints(beta * delta[columns, rows], beta * dims, count)
         df = current
         if self.spec.t_degrees_of_freedom is None:
             if self._covariance.per_component:

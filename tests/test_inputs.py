@@ -91,6 +91,12 @@ BAD_PARAMETERS = [
     ("random_state", -1),
     ("verbose", "yes"),
     ("verbose", -1),
+    ("distribution", "t"),
+    ("t_degrees_of_freedom", 0.0),
+    ("t_degrees_of_freedom", -2.0),
+    ("t_degrees_of_freedom", np.inf),
+    ("t_degrees_of_freedom", "3"),
+    ("noise_component", "yes"),
 ]
 
 

@@ -9,18 +9,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._clusters import (
-    COMPONENT_COUNTS,
-    cluster_draws,
-    cluster_posteriors,
-    n_clusters_distribution,
-    n_clusters_per_draw,
-    n_clusters_table,
-    occupied_components,
-)
-from ._covariance import COVARIANCE_TYPES, PRIOR_ATTRIBUTES, SD_PRIORS
+from ._clusters import COMPONENT_COUNTS, cluster_draws, cluster_posteriors, n_clusters_table
+from ._covariance import COVARIANCE_TYPES, SD_PRIORS
 from ._diagnostics import (
-    convergence_report,
     mode_crossing_remedy,
     warn_if_ladder_does_not_connect,
     warn_if_not_converged,
@@ -29,10 +20,8 @@ from ._diagnostics import (
 from ._fitting import fit_trace
 from ._lazy import az
 from ._missing import imputed_draws, imputed_means
-from ._modes import chain_modes
-from ._noise import log_widths
 from ._persistence import load_fit, save_fit
-from ._posterior import Draws, draws_of, sample_predictive
+from ._posterior import draws_of, sample_predictive
 from ._sample_weight import check_sample_weight
 from ._sampling import SAMPLERS
 from ._sampling.budget import draw_budget, resolved_tune
@@ -44,6 +33,13 @@ from ._scoring import (
     pointwise_log_likelihood,
 )
 from ._spec import OBSERVED, MixtureSpec
+from ._summaries import (
+    plug_in_draws,
+    point_summaries,
+    run_attributes,
+    training_data,
+    training_weight,
+)
 
 
 class BayesianMCMCMixture(ClusterMixin, BaseEstimator):
@@ -518,63 +514,16 @@ covariance_prior_, degrees_of_freedom_prior_
     def _set_trace(self, trace, spec):
         """The trace, the resolved model, the clusters of a sparse fit and ``convergence_``:
         what ``draws="auto"`` reads after each run, before the point summaries are due."""
-        self.tune_ = self._resolved_tune()
-        self.draws_ = trace.posterior.sizes["draw"]
-        # What the recorded run used, "auto" resolved: its statistics say it.
-        stats = trace.get("sample_stats")
-        self.n_temperatures_ = 1
-        if stats is not None and "inverse_temperature" in stats:
-            self.n_temperatures_ = int(stats["inverse_temperature"].shape[-1])
-        self.split_merge_ = stats is not None and "split_merge_accepted" in stats
         self._spec = spec
         self.sample_trace_ = trace
-        self.order_feature_ = spec.order_feature
-        self.min_weight_ = spec.min_weight
-        self.mean_prior_loc_ = spec.mean_prior_loc
-        self.mean_prior_scale_ = spec.mean_prior_scale
-        resolved = spec.covariance.resolved_attributes()
-        for name in PRIOR_ATTRIBUTES:
-            setattr(self, f"{name}_", resolved.get(name))
-        self._clusters = None
-        if spec.sparse:
-            counts = trace.posterior[COMPONENT_COUNTS].to_numpy().reshape(-1, spec.n_components)
-            self.n_clusters_posterior_ = n_clusters_distribution(
-                n_clusters_per_draw(counts), spec.n_components
-            )
-            self.n_clusters_ = int(np.argmax(self.n_clusters_posterior_))
-            self._clusters = occupied_components(counts, self.n_clusters_)
-        self.convergence_ = convergence_report(
-            trace,
-            spec.parameter_names,
-            self._cluster_posteriors() if spec.sparse else None,
-            chain_modes(self._training_data(), trace.posterior, spec, self._training_weight()),
-        )
+        for name, value in run_attributes(trace, spec, self._resolved_tune()).items():
+            setattr(self, name, value)
 
     def _set_point_summaries(self):
         """Posterior means, scikit-learn's covariance layouts, ``classes_`` and ``labels_``."""
-        cluster_spec, values = self._cluster_draws()
-        covariance = cluster_spec.covariance
-        weights = values["weights"]
-        if cluster_spec.noise_box is not None:
-            # The Gaussian components' shares of the whole mixture, as draws_of gives them.
-            weights = weights * (1 - values["noise_weight"][:, None])
-            self.noise_weight_ = float(values["noise_weight"].mean())
-        if cluster_spec.student_t:
-            self.t_degrees_of_freedom_ = (
-                values["degrees_of_freedom"].mean(axis=0)
-                if cluster_spec.sampled_df
-                else cluster_spec.t_degrees_of_freedom
-            )
-        self.weights_ = weights.mean(axis=0)
-        self.means_ = values["means"].mean(axis=0)
-        self.covariances_, self.precisions_, self.precisions_cholesky_ = covariance.sklearn_layouts(
-            values[covariance.trace_name]
-        )
-        # The labels predict returns, as classifiers list theirs: wrappers that build the
-        # output of predict_proba block by block (dask-ml's ParallelPostFit) read its width.
-        self.classes_ = np.arange(cluster_spec.n_components)
-        if cluster_spec.noise_box is not None:
-            self.classes_ = np.append(self.classes_, -1)
+        summaries = point_summaries(self._spec, self.sample_trace_.posterior, self._clusters)
+        for name, value in summaries.items():
+            setattr(self, name, value)
         self.labels_ = self.classes_[self._predict_proba(self._training_data()).argmax(axis=1)]
 
     def _cluster_draws(self):
@@ -586,14 +535,11 @@ covariance_prior_, degrees_of_freedom_prior_
         return cluster_posteriors(self._spec, self.sample_trace_.posterior, self._clusters)
 
     def _training_data(self):
-        return self.sample_trace_.observed_data[OBSERVED].to_numpy()
+        return training_data(self.sample_trace_)
 
     def _training_weight(self):
         """The fit's sample weights, or None for an unweighted fit."""
-        constant = self.sample_trace_.get("constant_data")
-        if constant is None or "sample_weight" not in constant:
-            return None
-        return constant["sample_weight"].to_numpy()
+        return training_weight(self.sample_trace_)
 
     def _trace_with_log_likelihood(self):
         if "log_likelihood" in self.sample_trace_.groups():
@@ -651,22 +597,7 @@ covariance_prior_, degrees_of_freedom_prior_
         """log L at the posterior mean weights, means and covariances, and its data."""
         X = self._check_fitted_data(X)
         spec, values = self._cluster_draws()
-        covariance = spec.covariance
-        plug_in = Draws(
-            weights=self.weights_[None],
-            means=self.means_[None],
-            precision_cholesky=covariance.precision_cholesky(
-                covariance.plug_in(values[covariance.trace_name])[None]
-            ),
-        )
-        if spec.noise_box is not None:
-            plug_in = plug_in._replace(
-                noise_weight=np.array([self.noise_weight_]),
-                noise_log_widths=log_widths(spec.noise_box)[None],
-            )
-        if spec.student_t:
-            df = np.broadcast_to(self.t_degrees_of_freedom_, (1, spec.n_components))
-            plug_in = plug_in._replace(degrees_of_freedom=df)
+        plug_in = plug_in_draws(spec, values, self)
         return float(pointwise_log_likelihood(X, plug_in).sum()), X.shape[0], spec
 
     def bic(self, X):

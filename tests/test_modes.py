@@ -138,8 +138,11 @@ def test_auto_crossing_starts_plain_and_switches_on_only_the_auto_tools():
     assert auto_crossing(mixed) == {"split_merge": True}
     assert auto_crossing({**params, "sampler": "nuts"}) is None
     assert auto_crossing({**params, "n_temperatures": 1, "split_merge": False}) is None
-    # t components take neither tool yet.
-    assert auto_crossing({**params, "distribution": "student_t"}) is None
+    # t components take tempering, on complete unweighted rows, and no split-merge move.
+    student_t = {**params, "distribution": "student_t"}
+    assert auto_crossing(student_t) == {"n_temperatures": AUTO_TEMPERATURES}
+    assert auto_crossing(student_t, weighted=True) is None
+    assert auto_crossing(student_t, missing=True) is None
 
 
 def test_auto_crossing_is_accepted_by_the_samplers_without_the_tools(seed_data):

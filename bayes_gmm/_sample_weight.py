@@ -9,6 +9,8 @@ is no mixture, so the latent-category samplers have no exact update for it and r
 
 import numpy as np
 
+from ._student_t import tempered_t
+
 
 def check_sample_weight(sample_weight, n_samples, params=None):
     """``sample_weight`` as float64 of shape (n_samples,), or None where every weight is 1.
@@ -65,7 +67,7 @@ def _check_sampler(weight, params):
                 "which raises each row's likelihood to its weight exactly, or round the "
                 "weights to whole numbers."
             )
-        if params["distribution"] == "student_t" and params["n_temperatures"] not in (1, "auto"):
+        if tempered_t(params):
             raise ValueError(
                 f"n_temperatures={params['n_temperatures']!r} with "
                 "distribution='student_t' does not take sample_weight: a swap between "

@@ -55,3 +55,11 @@ def initial_degrees_of_freedom(spec):
     """Where chains start the degrees of freedom: the prior's mean, in the model's shape."""
     shape, rate = DF_PRIOR
     return np.full(spec.df_shape, shape / rate)
+
+
+def tempered_t(params):
+    """Whether the estimator's ``params`` ask for t components with tempering from the
+    first run (an int ``n_temperatures`` above 1), which the sweep's tempered t update
+    takes on complete, unweighted rows only: the fit's checks of weights and missing
+    entries refuse the rest. ``"auto"`` tempers only where the data allow it."""
+    return params["distribution"] == "student_t" and params["n_temperatures"] not in (1, "auto")

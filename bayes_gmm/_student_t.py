@@ -37,16 +37,21 @@ def t_log_density(log_normal, half_log_det, df, n_features, beta=1.0):
     d, delta and 1/2 log |Sigma| each times beta. (The scale's conditional is then
     Gamma((nu + beta d) / 2, (nu + beta delta) / 2): d and delta times beta again.)
     """
-    delta = -2.0 * (log_normal + half_log_det + 0.5 * n_features * _LOG_2PI)
+    # In place on one (k, n) temporary, with the per-component terms (..., k, 1) apart:
+    # the sweep calls this on every row at every sweep.
+    delta = log_normal + (half_log_det + 0.5 * n_features * _LOG_2PI)
+    delta *= -2.0
     # Rounding can leave a point on its component's mean a hair below 0.
-    delta = np.maximum(delta, 0.0)
+    np.maximum(delta, 0.0, out=delta)
     d = beta * n_features
-    log_t = (
+    log_t = delta * (beta / df)
+    np.log1p(log_t, out=log_t)
+    log_t *= -0.5 * (df + d)
+    log_t += (
         gammaln((df + d) / 2)
         - gammaln(df / 2)
         - 0.5 * d * np.log(df * np.pi)
         - beta * half_log_det
-        - 0.5 * (df + d) * np.log1p(beta * delta / df)
     )
     return log_t, delta
 

@@ -48,10 +48,7 @@ def t_log_density(log_normal, half_log_det, df, n_features, beta=1.0):
     np.log1p(log_t, out=log_t)
     log_t *= -0.5 * (df + d)
     log_t += (
-        gammaln((df + d) / 2)
-        - gammaln(df / 2)
-        - 0.5 * d * np.log(df * np.pi)
-        - beta * half_log_det
+        gammaln((df + d) / 2) - gammaln(df / 2) - 0.5 * d * np.log(df * np.pi) - beta * half_log_det
     )
     return log_t, delta
 

@@ -141,6 +141,22 @@ for _setting in T_SETTINGS.values():
     _setting["student_t"] = True
 
 
+# The mode-crossing tools: parallel tempering (the swaps and every tempered rung's sweep)
+# and split-merge moves, whose recorded chain must still sample the posterior. As few
+# replications as above; `python -m tests.test_calibration --settings ...
+# --replications 1000` gives the full count.
+N_CROSSING_REPLICATIONS = 50
+CROSSING_SETTINGS = {
+    "tempered-tied_diag-d1": {**SETTINGS["tied_diag-uniform-d1"], "sampler": {"n_temperatures": 3}},
+    "tempered-full-d2-k2": {**SETTINGS["full-d2-k2"], "sampler": {"n_temperatures": 3}},
+    "split_merge-diag-d2": {**SETTINGS["diag-halfnormal-d2"], "sampler": {"split_merge": True}},
+    "tempered-split_merge-tied-d3-k2": {
+        **SETTINGS["tied-d3-k2"],
+        "sampler": {"n_temperatures": 3, "split_merge": True},
+    },
+}
+
+
 def _n_components(setting):
     return setting.get("n_components", 2)
 
@@ -294,6 +310,7 @@ def sbc_ranks(setting, n_replications=N_REPLICATIONS, seed=0, chains=None):
             **setting.get("covariance", {}),
             **noise_params,
             **t_params,
+            **setting.get("sampler", {}),
         )
         # The prior is exchangeable, so sorting the truth on the feature the fit ordered
         # on gives a draw from the prior the fit used.
@@ -502,6 +519,12 @@ def test_gibbs_sampler_is_calibrated_with_t_components(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", list(CROSSING_SETTINGS))
+def test_gibbs_sampler_is_calibrated_with_mode_crossing_tools(name):
+    assert_calibrated(sbc_ranks(CROSSING_SETTINGS[name], N_CROSSING_REPLICATIONS)[0])
+
+
+@pytest.mark.slow
 def test_sparse_mixture_is_calibrated():
     assert_calibrated(sparse_sbc_ranks()[0])
 
@@ -510,7 +533,14 @@ def _report(name, n_replications, chains):
     if name == "sparse":
         ranks, min_ess = sparse_sbc_ranks(n_replications, chains=chains)
     else:
-        setting = {**SETTINGS, **MISSING_SETTINGS, **NOISE_SETTINGS, **T_SETTINGS}[name]
+        settings = {
+            **SETTINGS,
+            **MISSING_SETTINGS,
+            **NOISE_SETTINGS,
+            **T_SETTINGS,
+            **CROSSING_SETTINGS,
+        }
+        setting = settings[name]
         ranks, min_ess = sbc_ranks(setting, n_replications, chains=chains)
     shares = outer_bin_shares(ranks)
     pooled = shares.mean()
@@ -532,7 +562,14 @@ if __name__ == "__main__":
     parser.add_argument(
         "--settings",
         nargs="+",
-        default=[*SETTINGS, *MISSING_SETTINGS, *NOISE_SETTINGS, *T_SETTINGS, "sparse"],
+        default=[
+            *SETTINGS,
+            *MISSING_SETTINGS,
+            *NOISE_SETTINGS,
+            *T_SETTINGS,
+            *CROSSING_SETTINGS,
+            "sparse",
+        ],
     )
     parser.add_argument("--replications", type=int, default=N_REPLICATIONS)
     parser.add_argument(

@@ -111,13 +111,10 @@ def _fit(X, **params):
 def _parameters(posterior):
     """Every scalar parameter's draws, (n_parameters, chains * draws)."""
     names = [n for n in ("weights", "means", "sigma", "covariance") if n in posterior]
-    return (
-        np.concatenate(
-            [posterior[n].to_numpy().reshape(*posterior[n].shape[:2], -1) for n in names], axis=-1
-        )
-        .reshape(-1, sum(int(np.prod(posterior[n].shape[2:])) for n in names))
-        .T
+    values = np.concatenate(
+        [posterior[n].to_numpy().reshape(*posterior[n].shape[:2], -1) for n in names], axis=-1
     )
+    return values.reshape(-1, values.shape[-1]).T
 
 
 def main(cases, draws, n_seeds):

@@ -152,10 +152,13 @@ def slice_sample(rng, log_density, x0, width, lower=-np.inf, upper=np.inf, max_s
     Leaves the density ``exp(log_density)`` on [lower, upper] invariant. Used where a
     conditional has no inverse CDF at hand.
     """
-    log_y = log_density(x0) + np.log(rng.random())
-    left = x0 - width * rng.random()
+    # The slice's height, the interval's position and the split of the steps between
+    # its two ends, from one call: the update runs a dozen times per sweep.
+    height, position, split = rng.random(3).tolist()
+    log_y = log_density(x0) + np.log(height)
+    left = x0 - width * position
     right = left + width
-    steps_left = int(rng.integers(max_steps))
+    steps_left = int(split * max_steps)
     steps_right = max_steps - 1 - steps_left
     while steps_left > 0 and left > lower and log_density(left) > log_y:
         left -= width

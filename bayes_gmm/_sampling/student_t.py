@@ -91,10 +91,10 @@ def sample_degrees_of_freedom(rng, current, groups):
     out here is what lets nu move: given the scales, nu is tied to them as they are to
     it, and a chain that alternates the two crawls. A nu with no point is drawn from its
     prior's conditional."""
-    nu = np.array(current, dtype=float)
-    for index, points in zip(np.ndindex(nu.shape), groups, strict=True):
-        x = np.log(nu[index])
+    log_nu = np.log(current).tolist()
+    for index, points in enumerate(groups):
         for _ in range(_DF_UPDATES):
-            x = slice_sample(rng, lambda y, p=points: df_log_density(y, p), x, _DF_WIDTH)
-        nu[index] = np.exp(x)
-    return nu
+            log_nu[index] = slice_sample(
+                rng, lambda y, p=points: df_log_density(y, p), log_nu[index], _DF_WIDTH
+            )
+    return np.exp(log_nu)

@@ -73,7 +73,7 @@ def _fit(X, random_state=0, **params):
 def _k_summary(est):
     """``n_clusters_``, P(2 clusters) and the largest R-hat of a sparse fit, as text."""
     return (
-        f"{est.n_clusters_:>6}{est.n_clusters_posterior_[2]:>7.2f}"
+        f"{est.n_clusters_:>7}{est.n_clusters_posterior_[2]:>7.2f}"
         f"{est.convergence_['max_r_hat']:>7.2f}"
     )
 
@@ -85,7 +85,7 @@ def reference(X_noisy):
         est, seconds = _fit(
             X_noisy, random_state=seed, **SPARSE, **REFERENCE, distribution="student_t"
         )
-        lines.append(f"{seed:>8}{_k_summary(est)}{seconds:>9.0f}")
+        lines.append(f"{seed:>9}{_k_summary(est)}{seconds:>9.0f}")
     return lines
 
 
@@ -141,12 +141,12 @@ def main(seeds, repeats, with_reference):
     )
     print("\n".join(noise_rows))
     print(
-        f"{'seed':>4}{'ARI t':>8}{'k sp t':>6}{'P(2)':>7}{'R-hat':>7}{'df':>16}"
+        f"{'seed':>4}{'ARI t':>8}{'k sp t':>7}{'P(2)':>7}{'R-hat':>7}{'df':>16}"
         f"{'s gauss':>10}{'s t':>9}{'ratio':>7}{'R-hat':>7}"
     )
     print("\n".join(t_rows))
     if with_reference:
-        print(f"{'seed':>4}{'run seed':>8}{'k':>6}{'P(2)':>7}{'R-hat':>7}{'seconds':>9}")
+        print(f"{'seed':>4}{'run seed':>9}{'k':>7}{'P(2)':>7}{'R-hat':>7}{'seconds':>9}")
         print("\n".join(reference_rows))
 
 

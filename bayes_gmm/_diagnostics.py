@@ -186,8 +186,8 @@ def warn_if_not_converged(
     warnings of a search over many fits say which one they concern. ``max_draws`` is the
     budget of ``draws="auto"``, which either was spent or would not have been enough.
     ``sparse``: the fit is a sparse mixture, whose chains can disagree on the number of
-    clusters. ``crossing`` is the remedy of :func:`mode_crossing_remedy`, said when the
-    chains sit in different modes (``report["chain_modes"]``).
+    clusters. ``crossing`` is the remedy of :func:`mode_crossing_remedy`, said where the
+    chains sit in different modes (``report["chain_modes"]``) or may.
     """
     problems = _problems(report)
     if not problems:
@@ -222,7 +222,8 @@ def warn_if_not_converged(
     else:
         advice = (
             "Where R-hat stays high as the chains grow, they sit in different modes of the "
-            "posterior that no chain crosses, and more draws will not join them:"
+            "posterior that no chain crosses, and more draws will not join them: "
+            f"{crossing or mode_crossing_remedy()}; or"
         )
     warnings.warn(
         f"{fit}: the posterior sample may not be reliable: {'; '.join(problems)} "
@@ -233,21 +234,35 @@ def warn_if_not_converged(
     )
 
 
-def mode_crossing_remedy(sampler="gibbs", n_temperatures=1, split_merge=False):
-    """What carries chains between modes, given what the fit already used."""
-    if sampler != "gibbs":
+def mode_crossing_remedy(
+    sampler="gibbs", n_temperatures=1, split_merge=False, tools=("n_temperatures", "split_merge")
+):
+    """What carries chains between modes, given what the fit already used and the
+    ``tools`` its data and model can take (:func:`._sampling.budget.crossing_tools`)."""
+    if not tools:
         return (
-            "sampler='gibbs' with n_temperatures=4 (parallel tempering) and split_merge=True "
-            "can carry chains between modes (see the user guide)"
+            "neither parallel tempering nor split-merge moves take t components with "
+            "sample weights or missing entries (see the user guide)"
         )
-    tools = []
-    if not split_merge:
-        tools.append("split_merge=True")
-    tools.append(
-        f"n_temperatures={max(4, 2 * n_temperatures)}"
-        + (" (parallel tempering)" if n_temperatures == 1 else " (a longer ladder)")
-    )
-    return f"{' and '.join(tools)} can carry chains between modes (see the user guide)"
+    if sampler != "gibbs":
+        options = {
+            "n_temperatures": "n_temperatures=4 (parallel tempering)",
+            "split_merge": "split_merge=True",
+        }
+        named = [text for tool, text in options.items() if tool in tools]
+        return (
+            f"sampler='gibbs' with {' and '.join(named)} can carry chains between modes "
+            "(see the user guide)"
+        )
+    named = []
+    if "split_merge" in tools and not split_merge:
+        named.append("split_merge=True")
+    if "n_temperatures" in tools:
+        named.append(
+            f"n_temperatures={max(4, 2 * n_temperatures)}"
+            + (" (parallel tempering)" if n_temperatures == 1 else " (a longer ladder)")
+        )
+    return f"{' and '.join(named)} can carry chains between modes (see the user guide)"
 
 
 def warn_if_ladder_does_not_connect(report, fit):

@@ -489,7 +489,9 @@ covariance_prior_, degrees_of_freedom_prior_
             name,
             max_draws=fit.max_draws if self.draws == "auto" and self.sampler == "gibbs" else None,
             sparse=spec.sparse,
-            crossing=mode_crossing_remedy(self.sampler, self.n_temperatures_, self.split_merge_),
+            crossing=mode_crossing_remedy(
+                self.sampler, self.n_temperatures_, self.split_merge_, fit.crossing_tools
+            ),
         )
         warn_if_ladder_does_not_connect(self.convergence_, name)
         warn_if_order_does_not_separate(

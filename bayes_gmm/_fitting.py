@@ -21,6 +21,7 @@ from ._sampling import sample_until
 from ._sampling.budget import (
     auto_crossing,
     check_sampler_options,
+    crossing_tools,
     draw_budget,
     first_run_crossing,
     resolved_tune,
@@ -37,12 +38,15 @@ MAX_POINTWISE_DRAWS = 4_000_000
 
 class Fit(NamedTuple):
     """What a fit made: the trace, the resolved model (:class:`._spec.MixtureSpec`), the
-    PyMC model, and the most draws per chain that ``draws="auto"`` could reach."""
+    PyMC model, the most draws per chain that ``draws="auto"`` could reach, and the
+    mode-crossing options that the fit's data and model take (:func:`crossing_tools`),
+    which a convergence warning may name."""
 
     trace: object
     spec: object
     model: object
     max_draws: int
+    crossing_tools: list
 
 
 def model_attrs(spec):
@@ -104,9 +108,8 @@ def fit_trace(X, params, feature_names, sample_weight, report):
         "sample_weight": sample_weight,
         **first_run_crossing(params),
     }
-    tools = auto_crossing(
-        params, weighted=sample_weight is not None, missing=bool(np.isnan(X).any())
-    )
+    data = {"weighted": sample_weight is not None, "missing": bool(np.isnan(X).any())}
+    tools = auto_crossing(params, **data)
 
     def crossing(trace):
         # The "auto" crossing tools: switched on where the chains sit in different
@@ -143,4 +146,4 @@ def fit_trace(X, params, feature_names, sample_weight, report):
                 X, trace.posterior, spec, trace.observed_data["sample"], sample_weight
             )
         )
-    return Fit(trace, spec, model, max_draws)
+    return Fit(trace, spec, model, max_draws, crossing_tools(params, **data))

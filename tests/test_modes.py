@@ -66,10 +66,31 @@ def test_describe_modes_groups_the_chains():
         ({"split_merge": True}, "n_temperatures=4 (parallel tempering)"),
         ({"split_merge": True, "n_temperatures": 4}, "n_temperatures=8 (a longer ladder)"),
         ({"sampler": "nuts"}, "sampler='gibbs' with n_temperatures=4"),
+        # Only the options that the fit's model and data take (crossing_tools).
+        ({"tools": ["n_temperatures"]}, "n_temperatures=4 (parallel tempering) can carry"),
+        ({"tools": ["split_merge"]}, "split_merge=True can carry"),
+        (
+            {"sampler": "nuts", "tools": ["n_temperatures"]},
+            "sampler='gibbs' with n_temperatures=4 (parallel tempering) can carry",
+        ),
+        ({"tools": []}, "neither parallel tempering nor split-merge moves take"),
     ],
 )
 def test_the_remedy_names_what_the_fit_did_not_use(options, expected):
     assert mode_crossing_remedy(**options).startswith(expected)
+
+
+def test_crossing_tools_leave_out_what_the_data_or_the_model_refuse():
+    from bayes_gmm._sampling.budget import crossing_tools
+
+    normal = {"distribution": "normal"}
+    student_t = {"distribution": "student_t"}
+    assert crossing_tools(normal) == ["n_temperatures", "split_merge"]
+    assert crossing_tools(normal, missing=True) == ["n_temperatures", "split_merge"]
+    assert crossing_tools(normal, weighted=True) == ["n_temperatures"]
+    assert crossing_tools(student_t) == ["n_temperatures"]
+    assert crossing_tools(student_t, weighted=True) == []
+    assert crossing_tools(student_t, missing=True) == []
 
 
 def _chain_partitions(est):

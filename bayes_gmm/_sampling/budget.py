@@ -93,17 +93,30 @@ def first_run_crossing(params):
     }
 
 
+def crossing_tools(params, weighted=False, missing=False):
+    """The mode-crossing options the Gibbs sampler takes for this fit: "n_temperatures"
+    and "split_merge". ``weighted`` fits have no split-merge moves (they reassign one
+    category per row); t components have none either, and tempering only on complete
+    (not ``missing``), unweighted rows."""
+    student_t = params["distribution"] == "student_t"
+    tools = []
+    if not (student_t and (weighted or missing)):
+        tools.append("n_temperatures")
+    if not (weighted or student_t):
+        tools.append("split_merge")
+    return tools
+
+
 def auto_crossing(params, weighted=False, missing=False):
     """The settings that "auto" switches on where the chains sit in different modes, or
-    None where nothing is "auto" or the sampler has neither tool. ``weighted`` fits have
-    no split-merge moves (they reassign one category per row); t components have none
-    either, and tempering only on complete (not ``missing``), unweighted rows."""
+    None where nothing is "auto" or the sampler has neither tool (see
+    :func:`crossing_tools`)."""
     if params["sampler"] != "gibbs":
         return None
-    student_t = params["distribution"] == "student_t"
+    available = crossing_tools(params, weighted, missing)
     tools = {}
-    if params["n_temperatures"] == "auto" and not (student_t and (weighted or missing)):
+    if params["n_temperatures"] == "auto" and "n_temperatures" in available:
         tools["n_temperatures"] = AUTO_TEMPERATURES
-    if params["split_merge"] == "auto" and not (weighted or student_t):
+    if params["split_merge"] == "auto" and "split_merge" in available:
         tools["split_merge"] = True
     return tools or None

@@ -12,6 +12,10 @@ k-means, would leave a chain in a spurious mode far below the main one (an indep
 program of this model, started at random points on Old Faithful, left half its chains 199
 nats down), which says nothing about the posterior.
 
+k-means partitions standardised data, which weighs features in different units alike, but
+shrinks a feature whose spread comes from the gaps between the clusters; one run in the
+data's own units challenges it (:func:`_kmeans_units`).
+
 k-means always fills every component, yet a posterior can put most of its mass on fewer
 clusters, with a component (nearly) empty: iris with three full matrices and no weight
 floor holds over 99% there, and chains started from three-cluster partitions stay in the
@@ -192,6 +196,30 @@ def fewer_clusters_start(Z, best, covariance_type, seeds):
     return Partition(fewer.labels, centers, fewer.inertia)
 
 
+def classification_log_likelihood(Z, labels, n_components, sample_weight=None):
+    """How well a partition of ``Z`` explains it: the classification log-likelihood of a
+    Gaussian mixture with one shared covariance at its maximum, sum_c n_c log(n_c / n) -
+    n / 2 log |W|, up to a constant, W the pooled within-cluster covariance (Friedman and
+    Rubin's 1967 criterion with the components' shares). Unchanged by any invertible
+    linear map of the features, so it compares partitions that k-means found in
+    different units; -inf where W is singular."""
+    weights = np.ones(Z.shape[0]) if sample_weight is None else sample_weight
+    counts = np.bincount(labels, weights=weights, minlength=n_components)
+    centers = np.zeros((n_components, Z.shape[1]))
+    occupied = counts > 0
+    centers[occupied] = (
+        np.stack([np.bincount(labels, weights * z, n_components) for z in Z.T], 1)[occupied]
+        / counts[occupied, None]
+    )
+    resid = Z - centers[labels]
+    n = counts.sum()
+    sign, log_det = np.linalg.slogdet((resid * weights[:, None]).T @ resid / n)
+    if sign <= 0:
+        return -np.inf
+    shares = counts[occupied] / n
+    return float(counts[occupied] @ np.log(shares) - 0.5 * n * log_det)
+
+
 def _canonical(labels):
     """Labels renumbered in order of first appearance: one key per partition, however its
     clusters are numbered."""
@@ -289,6 +317,38 @@ def initial_point(X, spec, labels, centers, sample_weight=None):
     }
 
 
+def _kmeans_units(Z, spread, n_components, seed, sample_weight=None):
+    """Each feature's factor from standardised units to those k-means partitions in: 1
+    (standardised), or the feature's spread over the largest (the data's own units,
+    scaled by one number).
+
+    Standardising weighs the features alike, which suits features in different units,
+    but shrinks a feature whose spread comes from the gaps between the clusters (three
+    clusters 6 apart on x, each with a unit sd: x's spread is 7.8, and its clusters stand
+    0.8 apart in standardised units, against 0.9 within each on the other features). k-means
+    then cuts across the clusters, and the ordering feature, chosen from its partition,
+    may not separate them (a chain then sits in another labelling, R-hat 1.5). So one
+    k-means run in the data's own units challenges one in standardised units, and wins
+    where its partition's :func:`classification_log_likelihood`, which the units do not
+    change, is higher.
+    """
+    ones = np.ones(Z.shape[1])
+    units = spread / spread.max()
+    if np.allclose(units, 1.0):
+        return ones
+    candidates = [ones, units]
+    scores = [
+        classification_log_likelihood(
+            Z,
+            kmeans_partition(Z * u, n_components, seed, sample_weight).labels,
+            n_components,
+            sample_weight,
+        )
+        for u in candidates
+    ]
+    return units if scores[1] > scores[0] else ones
+
+
 def chain_starts(X, params, kmeans_seeds, sample_weight=None):
     """The resolved model and each chain's starting point, for the estimator's ``params``.
 
@@ -313,14 +373,19 @@ def chain_starts(X, params, kmeans_seeds, sample_weight=None):
     )
     X = np.where(observed, X, scales.median + scales.spread * Z)
     screen = params["weight_concentration"] != "sparse" and sample_weight is None
+    k_means_units = _kmeans_units(
+        Z, scales.spread, params["n_components"], kmeans_seeds[0], sample_weight
+    )
     best, starts = dispersed_partitions(
-        Z,
+        Z * k_means_units,
         params["n_components"],
         kmeans_seeds,
         params["chains"],
         covariance_type=params["covariance_type"] if screen else None,
         sample_weight=sample_weight,
     )
+    # The partitions' centres back in standardised units (a no-op in them).
+    best, *starts = (run._replace(centers=run.centers / k_means_units) for run in (best, *starts))
     if observed.all():
         order_feature = choose_order_feature(Z, best.labels, best.centers, sample_weight)
     else:

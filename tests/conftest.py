@@ -40,6 +40,19 @@ def bonferroni_z(n_comparisons, alpha=P_MIN):
     return stats.norm.isf(alpha / (2 * n_comparisons))
 
 
+def elongated_clusters(n_per_cluster=200, seed=0):
+    """Three clusters 6 apart on x in 3-D, each correlated 0.9 in a plane of its own, and
+    their labels. x's robust spread (7.8) comes from the gaps between them, so
+    standardising shrinks it, and k-means on the standardised data cuts across them."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for c, (i, j, rho) in enumerate([(0, 1, 0.9), (1, 2, -0.9), (0, 2, 0.9)]):
+        cov = np.eye(3)
+        cov[i, j] = cov[j, i] = rho
+        parts.append(rng.multivariate_normal([6.0 * (c - 1), 0, 0], cov, n_per_cluster))
+    return np.concatenate(parts), np.repeat(np.arange(3), n_per_cluster)
+
+
 def random_draws(rng, n_draws, k, d, full):
     """Draws with random weights, means and covariance matrices (full, or diagonal with
     sds as the factors), and the matrices (n_draws, k, d, d)."""

@@ -14,7 +14,7 @@ nats down), which says nothing about the posterior.
 
 k-means partitions standardised data, which weighs features in different units alike, but
 shrinks a feature whose spread comes from the gaps between the clusters; one run in the
-data's own units challenges it (:func:`_kmeans_units`).
+data's own units challenges it (:func:`own_units_win`).
 
 k-means always fills every component, yet a posterior can put most of its mass on fewer
 clusters, with a component (nearly) empty: iris with three full matrices and no weight
@@ -317,36 +317,27 @@ def initial_point(X, spec, labels, centers, sample_weight=None):
     }
 
 
-def _kmeans_units(Z, spread, n_components, seed, sample_weight=None):
-    """Each feature's factor from standardised units to those k-means partitions in: 1
-    (standardised), or the feature's spread over the largest (the data's own units,
-    scaled by one number).
+def own_units_win(Z, spread, best, seed, sample_weight=None):
+    """Each feature's factor from standardised units to the data's own (its spread over
+    the largest, so scaled by one number) where one k-means run in them finds a better
+    partition than ``best``, the best run in standardised units; else None.
 
     Standardising weighs the features alike, which suits features in different units,
     but shrinks a feature whose spread comes from the gaps between the clusters (three
     clusters 6 apart on x, each with a unit sd: x's spread is 7.8, and its clusters stand
-    0.8 apart in standardised units, against 0.9 within each on the other features). k-means
-    then cuts across the clusters, and the ordering feature, chosen from its partition,
-    may not separate them (a chain then sits in another labelling, R-hat 1.5). So one
-    k-means run in the data's own units challenges one in standardised units, and wins
-    where its partition's :func:`classification_log_likelihood`, which the units do not
-    change, is higher.
+    0.8 apart in standardised units, against 0.9 within each on the other features).
+    k-means then cuts across the clusters, and the ordering feature, chosen from its
+    partition, may not separate them (a chain then sits in another labelling, R-hat 1.5).
+    "Better" is a higher :func:`classification_log_likelihood`, which the units do not
+    change.
     """
-    ones = np.ones(Z.shape[1])
     units = spread / spread.max()
     if np.allclose(units, 1.0):
-        return ones
-    candidates = [ones, units]
-    scores = [
-        classification_log_likelihood(
-            Z,
-            kmeans_partition(Z * u, n_components, seed, sample_weight).labels,
-            n_components,
-            sample_weight,
-        )
-        for u in candidates
-    ]
-    return units if scores[1] > scores[0] else ones
+        return None
+    k = best.centers.shape[0]
+    own = kmeans_partition(Z * units, k, seed, sample_weight)
+    scores = [classification_log_likelihood(Z, run.labels, k, sample_weight) for run in (best, own)]
+    return units if scores[1] > scores[0] else None
 
 
 def chain_starts(X, params, kmeans_seeds, sample_weight=None):
@@ -373,19 +364,24 @@ def chain_starts(X, params, kmeans_seeds, sample_weight=None):
     )
     X = np.where(observed, X, scales.median + scales.spread * Z)
     screen = params["weight_concentration"] != "sparse" and sample_weight is None
-    k_means_units = _kmeans_units(
-        Z, scales.spread, params["n_components"], kmeans_seeds[0], sample_weight
-    )
-    best, starts = dispersed_partitions(
-        Z * k_means_units,
-        params["n_components"],
-        kmeans_seeds,
-        params["chains"],
-        covariance_type=params["covariance_type"] if screen else None,
-        sample_weight=sample_weight,
-    )
-    # The partitions' centres back in standardised units (a no-op in them).
-    best, *starts = (run._replace(centers=run.centers / k_means_units) for run in (best, *starts))
+
+    def partitions(units):
+        # The best partition and each chain's, found in ``units``, their centres
+        # standardised.
+        best, starts = dispersed_partitions(
+            Z * units,
+            params["n_components"],
+            kmeans_seeds,
+            params["chains"],
+            covariance_type=params["covariance_type"] if screen else None,
+            sample_weight=sample_weight,
+        )
+        return [run._replace(centers=run.centers / units) for run in (best, *starts)]
+
+    best, *starts = partitions(1.0)
+    units = own_units_win(Z, scales.spread, best, kmeans_seeds[0], sample_weight)
+    if units is not None:
+        best, *starts = partitions(units)
     if observed.all():
         order_feature = choose_order_feature(Z, best.labels, best.centers, sample_weight)
     else:

@@ -329,14 +329,20 @@ def own_units_win(Z, spread, best, seed, sample_weight=None):
     k-means then cuts across the clusters, and the ordering feature, chosen from its
     partition, may not separate them (a chain then sits in another labelling, R-hat 1.5).
     "Better" is a higher :func:`classification_log_likelihood`, which the units do not
-    change.
+    change, on the rows k-means fits (all of them up to ``_KMEANS_MAX_POINTS``): on a
+    million rows in 5-D, scoring every row took about 0.1 s a partition, more than the
+    k-means run itself.
     """
     units = spread / spread.max()
     if np.allclose(units, 1.0):
         return None
     k = best.centers.shape[0]
     own = kmeans_partition(Z * units, k, seed, sample_weight)
-    scores = [classification_log_likelihood(Z, run.labels, k, sample_weight) for run in (best, own)]
+    rows = _subsample_rows(Z.shape[0], seed)
+    weights = None if sample_weight is None else sample_weight[rows]
+    scores = [
+        classification_log_likelihood(Z[rows], run.labels[rows], k, weights) for run in (best, own)
+    ]
     return units if scores[1] > scores[0] else None
 
 
